@@ -1,0 +1,235 @@
+"""The PQR aggregate: its data, its workflow and the events every change records."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from domain.calendar import BusinessCalendar
+from domain.customer import Customer
+from domain.errors import ExtensionRefused, InvalidInput, InvalidTransition
+from domain.events import (DueDateExtended, Event, MessageAdded, PqrAssigned, PqrFiled,
+                           StatusChanged)
+from domain.pqr_types import OPEN_STATUSES, TRANSITIONS, PqrType, Status
+from domain.terms import ContractTerms, TermPolicy
+
+
+class Direction(StrEnum):
+    IN = "in"
+    OUT = "out"
+    NOTE = "note"
+
+
+class SlaState(StrEnum):
+    OK = "ok"
+    NEAR_BREACH = "near_breach"
+    BREACHED = "breached"
+    CLOSED = "closed"
+
+
+@dataclass
+class Message:
+    """A message in a PQR's thread: from the customer, to the customer, or an internal note."""
+
+    direction: Direction
+    channel: str
+    body: str
+    at: dt.datetime
+    author: str | None = None
+    external_id: str | None = None
+    id: int | None = None
+
+
+@dataclass
+class Pqr:
+    """A filed petición, queja, reclamo, sugerencia or felicitación, with its legal clock."""
+
+    type: PqrType
+    channel: str
+    customer: Customer
+    subject: str
+    received_at: dt.datetime
+    due_at: dt.datetime
+    due_rule: str
+    original_due_at: dt.datetime
+    status: Status = Status.RADICADA
+    radicado: str | None = None
+    first_response_due_at: dt.datetime | None = None
+    first_response_at: dt.datetime | None = None
+    assignee: str | None = None
+    area: str | None = None
+    contract: str | None = None
+    extended: bool = False
+    closed_at: dt.datetime | None = None
+    messages: list[Message] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    id: int | None = None
+
+    # -- filing -------------------------------------------------------------------------------
+    @classmethod
+    def file(cls, *, pqr_type: PqrType, channel: str, customer: Customer, subject: str, body: str,
+             received_at: dt.datetime, policy: TermPolicy, actor: str,
+             contract: ContractTerms | None = None, area: str | None = None,
+             external_id: str | None = None) -> Pqr:
+        """A new PQR with the due date its terms give, counted from `received_at`."""
+        if received_at.utcoffset() is None:
+            raise InvalidInput("received_at needs an offset")
+        if not (subject.strip() or body.strip()):
+            raise InvalidInput("empty PQR: a subject or a body is needed")
+        dates = policy.due_dates(pqr_type, received_at, contract)
+        pqr = cls(type=pqr_type, channel=channel, customer=customer, subject=subject.strip(),
+                  received_at=received_at, due_at=dates.due_at, due_rule=dates.rule,
+                  original_due_at=dates.due_at, first_response_due_at=dates.first_response_due_at,
+                  contract=contract.contract if contract else None, area=area)
+        pqr.events.append(PqrFiled(actor=actor, at=received_at, to=Status.RADICADA.value,
+                                   data={"due_at": dates.due_at.isoformat(), "rule": dates.rule}))
+        if body.strip():
+            pqr.messages.append(Message(Direction.IN, channel, body, received_at, author=actor,
+                                        external_id=external_id))
+        return pqr
+
+    # -- workflow -----------------------------------------------------------------------------
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def change_status(self, to: Status, *, actor: str, now: dt.datetime, reason: str | None = None) -> None:
+        """Move to `to` if the workflow allows it from the current state."""
+        allowed = TRANSITIONS[self.status]
+        if to not in allowed:
+            raise InvalidTransition(self.status.value, to.value, tuple(s.value for s in allowed))
+        self.events.append(StatusChanged(actor=actor, at=now, from_=self.status.value, to=to.value,
+                                         reason=reason))
+        self.status = to
+        self.closed_at = now if to is Status.CERRADA else None
+
+    def assign(self, assignee: str, *, actor: str, now: dt.datetime, reason: str | None = None) -> None:
+        """Give the PQR to `assignee`; a filed or reopened PQR becomes `asignada`."""
+        if not self.is_open:
+            raise InvalidTransition(self.status.value, Status.ASIGNADA.value,
+                                    tuple(s.value for s in TRANSITIONS[self.status]))
+        self.events.append(PqrAssigned(actor=actor, at=now, from_=self.assignee, to=assignee, reason=reason))
+        self.assignee = assignee
+        if self.status in (Status.RADICADA, Status.REABIERTA):
+            self.change_status(Status.ASIGNADA, actor=actor, now=now)
+
+    def receive(self, body: str, *, channel: str, at: dt.datetime, actor: str,
+                external_id: str | None = None) -> Message:
+        """A follow-up from the customer. A PQR waiting for the customer goes back to work."""
+        msg = Message(Direction.IN, channel, body, at, author=actor, external_id=external_id)
+        self.messages.append(msg)
+        self.events.append(MessageAdded(actor=actor, at=at, data={"direction": "in"}))
+        if self.status is Status.ESPERANDO_CLIENTE:
+            self.change_status(Status.EN_TRAMITE, actor=actor, now=at, reason="customer answered")
+        return msg
+
+    def reply(self, body: str, *, actor: str, now: dt.datetime, channel: str) -> Message:
+        """An answer to the customer, sent on the channel they used."""
+        if not body.strip():
+            raise InvalidInput("empty reply")
+        if not self.is_open:
+            raise InvalidTransition(self.status.value, "reply", tuple(s.value for s in TRANSITIONS[self.status]))
+        msg = Message(Direction.OUT, channel, body, now, author=actor)
+        self.messages.append(msg)
+        self.events.append(MessageAdded(actor=actor, at=now, data={"direction": "out"}))
+        if self.first_response_at is None:
+            self.first_response_at = now
+        if self.status in (Status.RADICADA, Status.ASIGNADA, Status.REABIERTA):
+            self.change_status(Status.EN_TRAMITE, actor=actor, now=now)
+        return msg
+
+    def note(self, body: str, *, actor: str, now: dt.datetime) -> Message:
+        """An internal note: never sent to the customer."""
+        if not body.strip():
+            raise InvalidInput("empty note")
+        msg = Message(Direction.NOTE, "internal", body, now, author=actor)
+        self.messages.append(msg)
+        self.events.append(MessageAdded(actor=actor, at=now, data={"direction": "note"}))
+        return msg
+
+    def close(self, answer: str | None, *, actor: str, now: dt.datetime, channel: str) -> Message | None:
+        """Close with a final answer to the customer (if given)."""
+        if Status.CERRADA not in TRANSITIONS[self.status]:
+            raise InvalidTransition(self.status.value, Status.CERRADA.value,
+                                    tuple(s.value for s in TRANSITIONS[self.status]))
+        msg = self.reply(answer, actor=actor, now=now, channel=channel) if answer and answer.strip() else None
+        self.change_status(Status.CERRADA, actor=actor, now=now, reason=answer)
+        return msg
+
+    def reopen(self, *, actor: str, now: dt.datetime, policy: TermPolicy, reason: str | None = None) -> None:
+        """Reopen a closed PQR; it gets a fresh term counted from the reopening."""
+        self.change_status(Status.REABIERTA, actor=actor, now=now, reason=reason)
+        dates = policy.due_dates(self.type, now)
+        self.due_at, self.original_due_at, self.due_rule = dates.due_at, dates.due_at, f"reapertura:{dates.rule}"
+        self.extended = False
+
+    @property
+    def term_started_at(self) -> dt.datetime:
+        """When the current legal term started: the filing, or the last reopening."""
+        for event in reversed(self.events):
+            if event.kind == "status_changed" and event.to == Status.REABIERTA.value:
+                return event.at
+        return self.received_at
+
+    def extend(self, new_due: dt.datetime, *, actor: str, now: dt.datetime, reason: str,
+               policy: TermPolicy) -> None:
+        """A prórroga: once, with a reason, before the due date passes, within the legal limit.
+        The new due date is the end of the local business day `new_due` falls on."""
+        cal = policy.calendar
+        if not reason.strip():
+            raise ExtensionRefused("reason_required")
+        if self.extended:
+            raise ExtensionRefused("already_extended")
+        if not self.is_open:
+            raise ExtensionRefused("closed")
+        if now > self.due_at:
+            raise ExtensionRefused("past_due", self.due_at)
+        day = cal.local(new_due).date()
+        if not cal.is_business_day(day):
+            raise ExtensionRefused("not_business_day", day)
+        target = cal.end_of_day(day)
+        limit = policy.extension_limit(self.type, self.term_started_at)
+        if target <= self.due_at:
+            raise ExtensionRefused("not_later", self.due_at)
+        if target > limit:
+            raise ExtensionRefused("over_limit", limit)
+        self.events.append(DueDateExtended(actor=actor, at=now, from_=self.due_at.isoformat(),
+                                           to=target.isoformat(), reason=reason))
+        self.due_at = target
+        self.extended = True
+
+    # -- SLA ----------------------------------------------------------------------------------
+    def sla_state(self, now: dt.datetime, calendar: BusinessCalendar, warn_before_days: int) -> SlaState:
+        """Breached once `now` is past the due date; near breach when at most `warn_before_days`
+        business days remain until it."""
+        return sla_state(self.status, self.due_at, now, calendar, warn_before_days)
+
+
+@dataclass(frozen=True)
+class SlaWindows:
+    """The instants that split open PQRs into breached / due today / due soon as of `now`.
+    `end_of_today` and `end_of_soon` are exclusive bounds: the first instant after the day."""
+
+    now: dt.datetime
+    end_of_today: dt.datetime
+    end_of_soon: dt.datetime
+
+
+def sla_windows(now: dt.datetime, calendar: BusinessCalendar, warn_before_days: int) -> SlaWindows:
+    """Breached: due before `now`. Due today: due by the end of the local day. Due soon: due by the
+    end of the `warn_before_days`-th business day after today."""
+    today = calendar.local(now).date()
+    second = dt.timedelta(seconds=1)
+    return SlaWindows(now=now, end_of_today=calendar.end_of_day(today) + second,
+                      end_of_soon=calendar.end_of_day(calendar.add_business_days(today, warn_before_days)) + second)
+
+
+def sla_state(status: Status, due_at: dt.datetime, now: dt.datetime, calendar: BusinessCalendar,
+              warn_before_days: int) -> SlaState:
+    if status not in OPEN_STATUSES:
+        return SlaState.CLOSED
+    if now > due_at:
+        return SlaState.BREACHED
+    remaining = calendar.business_days_between(calendar.local(now).date(), calendar.local(due_at).date())
+    return SlaState.NEAR_BREACH if remaining <= warn_before_days else SlaState.OK
