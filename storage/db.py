@@ -1,0 +1,106 @@
+"""The storage root: an async engine built lazily from a URL, units of work, migrations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from storage.sql import READONLY_OPTION, SqlUnitOfWork
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# Any fixed number: serializes `upgrade()` across instances sharing one PostgreSQL.
+_PG_MIGRATION_LOCK = 7_391_002
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """An Alembic config pointing at the packaged migrations; no alembic.ini needed."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url:
+        cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+class SqlDatabase:
+    """`Database` on SQLAlchemy async: SQLite (aiosqlite) or PostgreSQL (asyncpg).
+
+    Nothing connects until the first unit of work, `upgrade()` or `engine` access."""
+
+    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+        self.url = url
+        self._engine_kwargs = engine_kwargs
+        self._engine: AsyncEngine | None = None
+
+    @property
+    def dialect(self) -> str:
+        return make_url(self.url).get_backend_name()
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The async engine, created on first use."""
+        if self._engine is None:
+            self._engine = self._create_engine()
+        return self._engine
+
+    def _create_engine(self) -> AsyncEngine:
+        url = make_url(self.url)
+        if url.get_backend_name() != "sqlite":
+            return create_async_engine(url, pool_pre_ping=True, **self._engine_kwargs)
+        if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, **self._engine_kwargs)
+        _install_sqlite_hooks(engine)
+        return engine
+
+    def uow(self, *, readonly: bool = False) -> SqlUnitOfWork:
+        """A unit of work; it rolls back on exit unless committed."""
+        return SqlUnitOfWork(self.engine, readonly=readonly)
+
+    async def upgrade(self) -> None:
+        """Apply the Alembic migrations up to head, in one transaction."""
+        async with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
+            await conn.run_sync(_upgrade_on, self.url)
+
+    async def dispose(self) -> None:
+        """Close every pooled connection; the engine is rebuilt if used again."""
+        if self._engine is not None:
+            await self._engine.dispose()
+            self._engine = None
+
+
+def _upgrade_on(connection: Connection, url: str) -> None:
+    cfg = alembic_config(url)
+    cfg.attributes["connection"] = connection
+    command.upgrade(cfg, "head")
+
+
+def _install_sqlite_hooks(engine: AsyncEngine) -> None:
+    # SQLAlchemy's aiosqlite recipe: the driver must not issue its own BEGIN, so that we can issue
+    # BEGIN IMMEDIATE. A deferred BEGIN that later writes fails with "database is locked" under
+    # concurrent writers (busy_timeout does not help once a read lock is held).
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000",
+                       "foreign_keys=ON"):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        readonly = conn.get_execution_options().get(READONLY_OPTION, False)
+        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+def make_database(url: str) -> SqlDatabase:
+    """The database for a `sqlite+aiosqlite://…` or `postgresql+asyncpg://…` URL."""
+    return SqlDatabase(url)

@@ -1,0 +1,1 @@
+"""SQLAlchemy Core implementations of the storage ports; `storage.sql` puts them together."""

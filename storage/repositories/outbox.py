@@ -1,0 +1,86 @@
+"""`Outbox`: notifications queued in the business transaction, sent later by a worker."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Row, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.ports import OutboxItem
+from storage.repositories.common import insert_ignore
+from storage.tables import outbox
+
+
+def _item_from_row(r: Row[Any]) -> OutboxItem:
+    return OutboxItem(channel=r.channel, destination=r.destination, payload=dict(r.payload),
+                      id=r.id, status=r.status, attempts=r.attempts,
+                      next_attempt_at=r.next_attempt_at, created_at=r.created_at,
+                      sent_at=r.sent_at, last_error=r.last_error, dedupe_key=r.dedupe_key,
+                      pqr_id=r.pqr_id)
+
+
+class SqlOutbox:
+    """`Outbox` on the `outbox` table. A claim is a lease (`claimed_until`): a worker that dies
+    mid-send leaves the row to be claimed again once the lease ends."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def put(self, item: OutboxItem, *, now: dt.datetime) -> None:
+        """Queue `item` (due at its `next_attempt_at`, else now); sets `item.id`. A repeated
+        `dedupe_key` queues nothing and leaves `item.id` None."""
+        values = {"channel": item.channel, "destination": item.destination,
+                  "payload": item.payload, "status": "pending", "attempts": 0,
+                  "next_attempt_at": item.next_attempt_at or now, "created_at": now,
+                  "dedupe_key": item.dedupe_key, "pqr_id": item.pqr_id}
+        stmt = (insert_ignore(self._conn, outbox, ["dedupe_key"]) if item.dedupe_key
+                else insert(outbox))
+        item.id = (await self._conn.execute(stmt.values(**values).returning(outbox.c.id))).scalar()
+        if item.id is not None:
+            item.status, item.attempts = "pending", 0
+            item.next_attempt_at, item.created_at = values["next_attempt_at"], now
+
+    async def claim(self, *, now: dt.datetime, limit: int, lease: dt.timedelta) -> list[OutboxItem]:
+        """Due pending rows, oldest first, leased to the caller until `now + lease`."""
+        stmt = (select(outbox)
+                .where(outbox.c.status == "pending",
+                       or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= now),
+                       or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until <= now))
+                .order_by(outbox.c.next_attempt_at, outbox.c.id).limit(limit))
+        if self._conn.dialect.name == "postgresql":
+            # Concurrent workers skip each other's rows instead of waiting; on SQLite the
+            # BEGIN IMMEDIATE transaction already serializes claimers.
+            stmt = stmt.with_for_update(skip_locked=True)
+        items = [_item_from_row(r) for r in (await self._conn.execute(stmt)).all()]
+        if items:
+            await self._conn.execute(update(outbox).where(outbox.c.id.in_([i.id for i in items]))
+                                     .values(claimed_until=now + lease))
+        return items
+
+    async def mark_sent(self, item_id: int, *, now: dt.datetime) -> None:
+        """The item was delivered."""
+        await self._conn.execute(update(outbox).where(outbox.c.id == item_id)
+                                 .values(status="sent", sent_at=now, claimed_until=None))
+
+    async def mark_failed(self, item_id: int, *, error: str, retry_at: dt.datetime | None) -> None:
+        """Count a failed attempt; retry at `retry_at`, or move the row to dead when None."""
+        await self._conn.execute(
+            update(outbox).where(outbox.c.id == item_id)
+            .values(attempts=outbox.c.attempts + 1, last_error=error, claimed_until=None,
+                    status="pending" if retry_at else "dead", next_attempt_at=retry_at))
+
+    async def list(self, *, status: str | None = None, limit: int = 100) -> list[OutboxItem]:
+        """Rows in queue order, optionally of one status."""
+        stmt = select(outbox).order_by(outbox.c.id).limit(limit)
+        if status is not None:
+            stmt = stmt.where(outbox.c.status == status)
+        return [_item_from_row(r) for r in (await self._conn.execute(stmt)).all()]
+
+    async def retry(self, item_id: int, *, now: dt.datetime) -> bool:
+        """Put a dead or pending row back to pending, due now; False if none (or sent)."""
+        result = await self._conn.execute(
+            update(outbox).where(outbox.c.id == item_id, outbox.c.status.in_(("dead", "pending")))
+            .values(status="pending", next_attempt_at=now, claimed_until=None))
+        return bool(result.rowcount)

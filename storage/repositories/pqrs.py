@@ -1,0 +1,201 @@
+"""`PqrRepository`: the PQR aggregate with its customer, messages and events."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, Select, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.events import Event
+from domain.pqr import Direction, Message, Pqr
+from domain.pqr_types import PqrType, Status
+from storage.ports import PqrFilter, Stats
+from storage.repositories.common import chunks, event_from_row, event_values, insert_ignore, utcnow
+from storage.repositories.customers import SqlCustomerRepository, customer_from_row
+from storage.tables import customers, events, messages, pqrs, radicado_counters
+
+DEFAULT_RADICADO_FORMAT = "PQR-{year}-{seq:06d}"
+
+# How many of a Pqr's events are already stored. Events are frozen and carry no id, so the
+# repository marks the aggregate instead; `save` inserts only the events after that count.
+_STORED_EVENTS = "_storage_stored_events"
+
+_CUSTOMER_COLS = [c.label(f"cust__{c.name}") for c in customers.c]
+
+
+class SqlPqrRepository:
+    """`PqrRepository` on SQLAlchemy Core. On PostgreSQL a read-write `get` locks the row
+    (`FOR UPDATE`) so that two concurrent changes to one PQR do not overwrite each other."""
+
+    def __init__(self, conn: AsyncConnection, customers_repo: SqlCustomerRepository, *,
+                 readonly: bool = False) -> None:
+        self._conn = conn
+        self._customers = customers_repo
+        self._readonly = readonly
+
+    # -- writing ------------------------------------------------------------------------------
+    async def add(self, pqr: Pqr, *, radicado_format: str = DEFAULT_RADICADO_FORMAT,
+                  year: int) -> None:
+        """Insert a new PQR, its customer if new, messages and events; allocate its radicado
+        (gapless per year: a rolled-back filing gives its number back)."""
+        if pqr.id is not None:
+            raise ValueError(f"PQR already stored (id {pqr.id})")
+        await self._customers.resolve(pqr.customer)
+        seq = await self._next_seq(year)
+        radicado = radicado_format.format(year=year, seq=seq).upper()
+        pqr.id = (await self._conn.execute(
+            insert(pqrs).values(radicado=radicado, year=year, seq=seq, customer_id=pqr.customer.id,
+                                **self._values(pqr)).returning(pqrs.c.id))).scalar_one()
+        pqr.radicado = radicado
+        await self._insert_children(pqr, stored_events=0)
+
+    async def save(self, pqr: Pqr) -> None:
+        """Write the PQR's columns and insert its messages without id and its new events."""
+        if pqr.id is None:
+            raise ValueError("PQR has no id: add it first")
+        await self._conn.execute(update(pqrs).where(pqrs.c.id == pqr.id).values(**self._values(pqr)))
+        stored = getattr(pqr, _STORED_EVENTS, None)
+        if stored is None:
+            stored = (await self._conn.execute(
+                select(func.count()).select_from(events).where(events.c.pqr_id == pqr.id))).scalar_one()
+        await self._insert_children(pqr, stored_events=stored)
+
+    async def _next_seq(self, year: int) -> int:
+        # The UPDATE takes the counter row's write lock until commit, which is what makes the
+        # sequence gapless under concurrency (PostgreSQL row lock; SQLite BEGIN IMMEDIATE).
+        await self._conn.execute(insert_ignore(self._conn, radicado_counters, ["year"])
+                                 .values(year=year, last_seq=0))
+        return int((await self._conn.execute(
+            update(radicado_counters).where(radicado_counters.c.year == year)
+            .values(last_seq=radicado_counters.c.last_seq + 1)
+            .returning(radicado_counters.c.last_seq))).scalar_one())
+
+    async def _insert_children(self, pqr: Pqr, *, stored_events: int) -> None:
+        new_msgs = [m for m in pqr.messages if m.id is None]
+        if new_msgs:
+            ids = (await self._conn.execute(
+                insert(messages).returning(messages.c.id, sort_by_parameter_order=True),
+                [self._message_values(pqr.id, m) for m in new_msgs])).scalars().all()
+            for msg, msg_id in zip(new_msgs, ids, strict=True):
+                msg.id = msg_id
+        new_events = pqr.events[stored_events:]
+        if new_events:
+            await self._conn.execute(insert(events), [event_values(e, pqr_id=pqr.id) for e in new_events])
+        setattr(pqr, _STORED_EVENTS, len(pqr.events))
+
+    @staticmethod
+    def _values(p: Pqr) -> dict[str, Any]:
+        return {"type": p.type.value, "status": p.status.value, "is_open": p.is_open,
+                "channel": p.channel, "subject": p.subject, "due_at": p.due_at,
+                "original_due_at": p.original_due_at, "due_rule": p.due_rule,
+                "received_at": p.received_at, "first_response_due_at": p.first_response_due_at,
+                "first_response_at": p.first_response_at, "assignee": p.assignee, "area": p.area,
+                "contract": p.contract, "extended": p.extended, "closed_at": p.closed_at,
+                "updated_at": utcnow()}
+
+    @staticmethod
+    def _message_values(pqr_id: int | None, m: Message) -> dict[str, Any]:
+        return {"pqr_id": pqr_id, "direction": m.direction.value, "channel": m.channel,
+                "body": m.body, "at": m.at, "author": m.author, "external_id": m.external_id}
+
+    # -- reading ------------------------------------------------------------------------------
+    async def get(self, radicado: str) -> Pqr | None:
+        """The whole PQR (customer, messages, events), or None. Case-insensitive radicado."""
+        stmt = self._select().where(pqrs.c.radicado == radicado.strip().upper())
+        if not self._readonly and self._conn.dialect.name == "postgresql":
+            stmt = stmt.with_for_update(of=pqrs)
+        row = (await self._conn.execute(stmt)).first()
+        if row is None:
+            return None
+        pqr = _pqr_from_row(row)
+        await self._load_details([pqr])
+        return pqr
+
+    async def list(self, flt: PqrFilter, *, details: bool = True) -> list[Pqr]:
+        """PQRs matching `flt`, by due date then id; details loaded in batched IN queries."""
+        stmt = self._select().where(*_conditions(flt)).order_by(pqrs.c.due_at, pqrs.c.id)
+        if flt.limit is not None:
+            stmt = stmt.limit(flt.limit)
+        if flt.offset:
+            stmt = stmt.offset(flt.offset)
+        found = [_pqr_from_row(r) for r in (await self._conn.execute(stmt)).all()]
+        if details:
+            await self._load_details(found)
+        return found
+
+    async def count(self, flt: PqrFilter) -> int:
+        """How many PQRs match `flt` (limit and offset ignored)."""
+        stmt = select(func.count()).select_from(pqrs).where(*_conditions(flt))
+        return int((await self._conn.execute(stmt)).scalar_one())
+
+    async def stats(self, now: dt.datetime) -> Stats:
+        """Counts of all PQRs by status and by type; open ones; open ones past due at `now`."""
+        by_status = {r[0]: r[1] for r in await self._conn.execute(
+            select(pqrs.c.status, func.count()).group_by(pqrs.c.status))}
+        by_type = {r[0]: r[1] for r in await self._conn.execute(
+            select(pqrs.c.type, func.count()).group_by(pqrs.c.type))}
+        open_total = await self.count(PqrFilter())
+        breached = await self.count(PqrFilter(due_before=now))
+        return Stats(by_status=by_status, by_type=by_type, open_total=open_total, breached=breached)
+
+    async def find_by_message_id(self, external_id: str) -> Pqr | None:
+        """The PQR holding a message with this external id (the first one, if several)."""
+        radicado = (await self._conn.execute(
+            select(pqrs.c.radicado).join(messages, messages.c.pqr_id == pqrs.c.id)
+            .where(messages.c.external_id == external_id).order_by(messages.c.id).limit(1))).scalar()
+        return await self.get(radicado) if radicado else None
+
+    def _select(self) -> Select[Any]:
+        return select(pqrs, *_CUSTOMER_COLS).join(customers, customers.c.id == pqrs.c.customer_id)
+
+    async def _load_details(self, found: list[Pqr]) -> None:
+        by_id = {p.id: p for p in found}
+        ids = list(by_id)
+        msgs: dict[int, list[Message]] = defaultdict(list)
+        evts: dict[int, list[Event]] = defaultdict(list)
+        for part in chunks(ids):
+            for r in await self._conn.execute(select(messages).where(messages.c.pqr_id.in_(part))
+                                              .order_by(messages.c.at, messages.c.id)):
+                msgs[r.pqr_id].append(Message(direction=Direction(r.direction), channel=r.channel,
+                                              body=r.body, at=r.at, author=r.author,
+                                              external_id=r.external_id, id=r.id))
+            for r in await self._conn.execute(select(events).where(events.c.pqr_id.in_(part))
+                                              .order_by(events.c.at, events.c.id)):
+                evts[r.pqr_id].append(event_from_row(r))
+        for pqr_id, pqr in by_id.items():
+            assert pqr_id is not None
+            pqr.messages = msgs[pqr_id]
+            pqr.events = evts[pqr_id]
+            setattr(pqr, _STORED_EVENTS, len(pqr.events))
+
+
+def _conditions(flt: PqrFilter) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = []
+    if flt.statuses is None:
+        conds.append(pqrs.c.is_open == True)  # noqa: E712 - must match the partial indexes' WHERE
+    elif flt.statuses:
+        conds.append(pqrs.c.status.in_([s.value for s in flt.statuses]))
+    if flt.due_before is not None:
+        conds.append(pqrs.c.due_at < flt.due_before)
+    if flt.due_from is not None:
+        conds.append(pqrs.c.due_at >= flt.due_from)
+    for column, value in ((pqrs.c.assignee, flt.assignee), (pqrs.c.area, flt.area),
+                          (pqrs.c.type, flt.type), (pqrs.c.customer_id, flt.customer_id)):
+        if value is not None:
+            conds.append(column == value)
+    return conds
+
+
+def _pqr_from_row(row: Row[Any]) -> Pqr:
+    r = row._mapping
+    return Pqr(type=PqrType(r["type"]), channel=r["channel"],
+              customer=customer_from_row(row, prefix="cust__"), subject=r["subject"],
+              received_at=r["received_at"], due_at=r["due_at"], due_rule=r["due_rule"],
+              original_due_at=r["original_due_at"], status=Status(r["status"]),
+              radicado=r["radicado"], first_response_due_at=r["first_response_due_at"],
+              first_response_at=r["first_response_at"], assignee=r["assignee"], area=r["area"],
+              contract=r["contract"], extended=bool(r["extended"]), closed_at=r["closed_at"],
+              id=r["id"])

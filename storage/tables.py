@@ -1,0 +1,187 @@
+"""The SQLAlchemy Core schema. The Alembic migrations in `storage/migrations/versions` create the
+same tables; keep both in step (autogenerate compares against `metadata`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, DateTime, ForeignKey, Index, Integer,
+                        LargeBinary, MetaData, String, Table, Text, UniqueConstraint, text)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """An instant stored as naive UTC, returned as aware UTC.
+
+    SQLite's DateTime silently drops offsets, and PostgreSQL `timestamp` wants naive values, so
+    every aware value is converted to UTC first. A naive value is taken to be UTC already."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.utcoffset() is not None:
+            value = value.astimezone(dt.timezone.utc)
+        return value.replace(tzinfo=None)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.timezone.utc)
+
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY, so big ids are BIGINT on PostgreSQL only.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+Json: Any = JSON().with_variant(JSONB(), "postgresql")
+
+
+customers = Table(
+    "customers", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("email", String(320)),
+    Column("telegram_chat_id", BigInteger),
+    Column("phone", String(50)),
+    Column("language", String(10), nullable=False, server_default="es"),
+    Column("unreachable", Boolean, nullable=False, server_default=text("false")),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+customer_identities = Table(
+    "customer_identities", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("identity", String(400), nullable=False, unique=True),
+    Column("customer_id", Integer, ForeignKey("customers.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+)
+
+pqrs = Table(
+    "pqrs", metadata,
+    Column("id", BigId, primary_key=True),
+    Column("radicado", String(64), nullable=False, unique=True),
+    Column("year", Integer, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("status", String(40), nullable=False),
+    Column("is_open", Boolean, nullable=False),
+    Column("channel", String(40), nullable=False),
+    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False, index=True),
+    Column("subject", Text, nullable=False),
+    Column("due_at", UtcDateTime, nullable=False),
+    Column("original_due_at", UtcDateTime, nullable=False),
+    Column("due_rule", String(200), nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("first_response_due_at", UtcDateTime),
+    Column("first_response_at", UtcDateTime),
+    Column("assignee", String(200)),
+    Column("area", String(200)),
+    Column("contract", String(200)),
+    Column("extended", Boolean, nullable=False, server_default=text("false")),
+    Column("closed_at", UtcDateTime),
+    Column("updated_at", UtcDateTime, nullable=False),
+    # Partial indexes: only open PQRs are queried by deadline, assignee and area at scale.
+    Index("ix_pqrs_open_due_at", "due_at", sqlite_where=text("is_open = 1"),
+          postgresql_where=text("is_open")),
+    Index("ix_pqrs_open_assignee", "assignee", sqlite_where=text("is_open = 1"),
+          postgresql_where=text("is_open")),
+    Index("ix_pqrs_open_area", "area", sqlite_where=text("is_open = 1"),
+          postgresql_where=text("is_open")),
+)
+
+messages = Table(
+    "messages", metadata,
+    Column("id", BigId, primary_key=True),
+    Column("pqr_id", BigId, ForeignKey("pqrs.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("direction", String(10), nullable=False),
+    Column("channel", String(40), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("author", String(400)),
+    Column("external_id", String(998), index=True),
+)
+
+attachments = Table(
+    "attachments", metadata,
+    Column("id", BigId, primary_key=True),
+    Column("message_id", BigId, ForeignKey("messages.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("filename", String(400), nullable=False),
+    Column("content_type", String(200), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+)
+
+raw_messages = Table(
+    "raw_messages", metadata,
+    Column("id", BigId, primary_key=True),
+    Column("channel", String(40), nullable=False),
+    Column("external_id", String(998), index=True),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("pqr_id", BigId, ForeignKey("pqrs.id", ondelete="SET NULL"), index=True),
+    Column("disposition", String(40), nullable=False, server_default="filed"),
+    Column("reason", Text),
+)
+
+events = Table(
+    "events", metadata,
+    Column("id", BigId, primary_key=True),
+    Column("pqr_id", BigId, ForeignKey("pqrs.id"), index=True),   # kept forever: no cascade
+    Column("penalty_id", Integer, index=True),
+    Column("kind", String(60), nullable=False),
+    Column("actor", String(400), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("from_state", Text),
+    Column("to_state", Text),
+    Column("reason", Text),
+    Column("data", Json, nullable=False),
+    Index("ix_events_kind_at", "kind", "at"),
+)
+
+radicado_counters = Table(
+    "radicado_counters", metadata,
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    Column("last_seq", Integer, nullable=False, server_default="0"),
+)
+
+outbox = Table(
+    "outbox", metadata,
+    Column("id", BigId, primary_key=True),
+    Column("channel", String(40), nullable=False),
+    Column("destination", String(400), nullable=False),
+    Column("payload", Json, nullable=False),
+    Column("status", String(20), nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime),
+    Column("last_error", Text),
+    Column("dedupe_key", String(400), unique=True),
+    Column("pqr_id", BigId, ForeignKey("pqrs.id", ondelete="SET NULL"), index=True),
+    Column("claimed_until", UtcDateTime),
+    Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+)
+
+inbound_keys = Table(
+    "inbound_keys", metadata,
+    Column("id", BigId, primary_key=True),
+    Column("channel", String(40), nullable=False),
+    Column("key", String(998), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("pqr_id", BigId, ForeignKey("pqrs.id", ondelete="SET NULL")),
+    UniqueConstraint("channel", "key", name="uq_inbound_keys_channel_key"),
+)
