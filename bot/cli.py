@@ -1,0 +1,202 @@
+"""`pqrbot` — the command line of DESIGN.md. Exit codes: 0 ok, 1 refused or not found (one line
+on stderr), 2 usage."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bot.bootstrap import App, build
+from bot.clock import clock_from_env
+from bot.config import ConfigError, config_path, load_config
+from bot.serialize import digest_json, pqr_json
+from bot.services import FilingRequest
+from domain.errors import DomainError, NotFound
+from domain.pqr_types import PqrType, Status
+from storage.ports import PqrFilter
+
+CLI_ACTOR = "cli:operator"
+
+
+class Refused(Exception):
+    """Exit 1 with this one-line reason."""
+
+
+def _instant(text: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 instant: {text!r} (e.g. 2026-12-18T10:00:00-05:00)") from None
+    if value.utcoffset() is None:
+        raise argparse.ArgumentTypeError(f"the instant needs an offset: {text!r} (e.g. 2026-12-18T10:00:00-05:00)")
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="pqrbot", description="PQR chat-ops bot")
+    p.add_argument("--config", help="config file (default: $PQRBOT_CONFIG or ./config.yaml)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("run", help="every enabled channel, the scheduler and the outbox worker")
+    db = sub.add_parser("db", help="database maintenance")
+    db.add_subparsers(dest="db_command", required=True).add_parser("upgrade", help="apply migrations")
+
+    pqr = sub.add_parser("pqr", help="file, list and show PQRs")
+    pqr_sub = pqr.add_subparsers(dest="pqr_command", required=True)
+    new = pqr_sub.add_parser("new", help="file a PQR")
+    new.add_argument("--type", required=True, choices=[t.value for t in PqrType])
+    new.add_argument("--channel", default="phone")
+    new.add_argument("--name", required=True)
+    new.add_argument("--email")
+    new.add_argument("--telegram-chat-id", type=int)
+    new.add_argument("--phone")
+    new.add_argument("--subject", required=True)
+    new.add_argument("--body", default="")
+    new.add_argument("--area")
+    new.add_argument("--received-at", type=_instant)
+    new.add_argument("--json", action="store_true")
+    lst = pqr_sub.add_parser("list", help="list PQRs (open unless told otherwise)")
+    lst.add_argument("--status", help="a state, or 'all'")
+    lst.add_argument("--breached", action="store_true")
+    lst.add_argument("--limit", type=int)
+    lst.add_argument("--json", action="store_true")
+    show = pqr_sub.add_parser("show", help="one PQR with its messages and audit trail")
+    show.add_argument("radicado")
+    show.add_argument("--json", action="store_true")
+
+    digest = sub.add_parser("digest", help="the SLA digest as of a moment")
+    digest.add_argument("--at", type=_instant)
+    digest.add_argument("--send", action="store_true")
+    digest.add_argument("--json", action="store_true")
+
+    console = sub.add_parser("console", help="a local chat with the /pqr grammar")
+    console.add_argument("--as", dest="identity", required=True, help="e.g. slack:U123")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        config = load_config(config_path(args.config))
+    except ConfigError as exc:
+        print(f"pqrbot: {exc}", file=sys.stderr)
+        return 1
+    try:
+        clock = clock_from_env()
+    except ValueError as exc:
+        print(f"pqrbot: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "run":
+        from bot.runner import run
+        return run(config, clock=clock)
+    app = build(config, clock=clock)
+    try:
+        asyncio.run(_dispatch(app, args))
+    except Refused as exc:
+        print(f"pqrbot: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+async def _dispatch(app: App, args: argparse.Namespace) -> None:
+    handlers: dict[str, Callable[[App, argparse.Namespace], Awaitable[None]]] = {
+        "db": _db_upgrade, "pqr": _pqr, "digest": _digest, "console": _console,
+    }
+    try:
+        await app.db.upgrade()
+        await handlers[args.command](app, args)
+    finally:
+        await app.db.dispose()
+
+
+async def _db_upgrade(app: App, args: argparse.Namespace) -> None:
+    print("database at the latest schema")
+
+
+def _print_json(doc: Any) -> None:
+    json.dump(doc, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+async def _pqr(app: App, args: argparse.Namespace) -> None:
+    cal, now, warn = app.service.calendar, app.clock(), app.config.sla.warn_before_days
+    if args.pqr_command == "new":
+        if not (args.subject.strip() or args.body.strip()):
+            raise Refused("a subject or a body is needed")
+        req = FilingRequest(pqr_type=PqrType(args.type), channel=args.channel, name=args.name,
+                            subject=args.subject, body=args.body, received_at=args.received_at or now,
+                            actor=CLI_ACTOR, email=args.email, telegram_chat_id=args.telegram_chat_id,
+                            phone=args.phone, area=args.area, language=app.config.language)
+        try:
+            pqr = await app.service.file(req)
+        except DomainError as exc:
+            raise Refused(str(exc)) from None
+        assert pqr is not None
+        if args.json:
+            _print_json(pqr_json(pqr, cal, now=now, warn_before_days=warn))
+        else:
+            print(f"{pqr.radicado}\t{pqr.type.value}\tdue {cal.local(pqr.due_at).isoformat()}")
+    elif args.pqr_command == "list":
+        statuses: tuple[Status, ...] | None = None
+        if args.status == "all":
+            statuses = ()
+        elif args.status:
+            try:
+                statuses = (Status(args.status),)
+            except ValueError:
+                raise Refused(f"unknown state {args.status!r}; states: all, {', '.join(Status)}") from None
+        flt = PqrFilter(statuses=statuses, due_before=now if args.breached else None, limit=args.limit)
+        pqrs = await app.service.list(flt, details=args.json)
+        if args.json:
+            _print_json([pqr_json(p, cal, now=now, warn_before_days=warn) for p in pqrs])
+        else:
+            for p in pqrs:
+                sla = p.sla_state(now, cal, warn).value
+                print(f"{p.radicado}\t{p.type.value}\t{p.status.value}\t{cal.local(p.due_at).isoformat()}\t"
+                      f"{sla}\t{p.assignee or '-'}\t{p.subject}")
+    elif args.pqr_command == "show":
+        try:
+            pqr = await app.service.show(args.radicado.strip().upper())
+        except NotFound:
+            raise Refused(f"PQR {args.radicado} not found") from None
+        if args.json:
+            _print_json(pqr_json(pqr, cal, now=now, warn_before_days=warn))
+        else:
+            print(app.commands.card_text(app.commands.card(pqr, now)))
+            for e in pqr.events:
+                print(f"  {cal.local(e.at).isoformat()}  {e.kind:<14} {e.actor:<24} "
+                      f"{e.from_ or ''} → {e.to or ''} {e.reason or ''}".rstrip())
+
+
+async def _digest(app: App, args: argparse.Namespace) -> None:
+    at = args.at or app.clock()
+    digest = await app.service.digest(at, details=args.json)
+    if args.send:
+        from bot.digest import queue_digest
+        queued = await queue_digest(app, digest)
+        print(f"digest queued for {queued} destination(s)", file=sys.stderr)
+    cal = app.service.calendar
+    if args.json:
+        _print_json(digest_json(digest, cal, warn_before_days=app.config.sla.warn_before_days))
+    else:
+        for title, items in (("breached", digest.breached), ("due_today", digest.due_today),
+                             ("due_soon", digest.due_soon)):
+            print(f"{title}: {len(items)}")
+            for p in items:
+                print(f"  {p.radicado}\t{cal.local(p.due_at).isoformat()}\t{p.assignee or '-'}\t{p.subject}")
+
+
+async def _console(app: App, args: argparse.Namespace) -> None:
+    from channels.console.adapter import ConsoleChannel
+    await ConsoleChannel(app.commands, args.identity, app.clock).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,222 @@
+"""config.yaml loaded into a typed model. Unknown keys and bad values are refused at start, with the
+key's path; every key has a default, so a partial file is completed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from domain.calendar import BusinessCalendar
+from domain.pqr_types import PqrType
+from domain.terms import LEGAL_TERMS, TermPolicy
+
+
+class ConfigError(Exception):
+    """The configuration file cannot be used; the message names the file and the key."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Database(_Model):
+    url: str = "sqlite+aiosqlite:///data/pqrbot.db"
+
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, v: str) -> str:
+        if not v.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("use sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB")
+        return v
+
+
+class BusinessHours(_Model):
+    start: dt.time = dt.time(8, 0)
+    end: dt.time = dt.time(18, 0)
+
+
+class Calendar(_Model):
+    country: str = "CO"
+    workdays: tuple[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ...] = ("mon", "tue", "wed", "thu", "fri")
+    extra_holidays: tuple[dt.date, ...] = ()
+    business_hours: BusinessHours = BusinessHours()
+
+
+class Sla(_Model):
+    terms: dict[PqrType, int] = Field(default_factory=lambda: {t: d for t, d in LEGAL_TERMS.items()
+                                                               if not t.startswith("habeas")})
+    warn_before_days: int = Field(2, ge=0, le=30)
+
+    @field_validator("terms")
+    @classmethod
+    def _positive(cls, v: dict[PqrType, int]) -> dict[PqrType, int]:
+        bad = [k.value for k, d in v.items() if not 1 <= d <= 90]
+        if bad:
+            raise ValueError(f"terms must be 1..90 business days: {', '.join(bad)}")
+        return v
+
+
+class Roles(_Model):
+    staff: tuple[str, ...] = ("slack:U0STAFF",)
+    managers: tuple[str, ...] = ("slack:U0BOSS", "telegram:1001")
+
+
+class Listen(_Model):
+    host: str = "127.0.0.1"
+    port: int = Field(2525, ge=0, le=65535)
+
+
+class Relay(_Model):
+    host: str = "127.0.0.1"
+    port: int = Field(25, ge=0, le=65535)
+    starttls: bool = False
+    username_env: str | None = None
+    password_env: str | None = None
+
+
+class ConsoleChannel(_Model):
+    enabled: bool = True
+
+
+class EmailChannel(_Model):
+    enabled: bool = True
+    listen: Listen = Listen()
+    domains: tuple[str, ...] = ("pqr.example.co",)
+    address: str = "pqr@pqr.example.co"
+    max_message_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    relay: Relay = Relay()
+
+
+class SlackHttp(_Model):
+    host: str = "127.0.0.1"
+    port: int = Field(3000, ge=0, le=65535)
+
+
+class SlackChannel(_Model):
+    enabled: bool = False
+    mode: Literal["socket", "http"] = "socket"
+    bot_token_env: str = "SLACK_BOT_TOKEN"
+    signing_secret_env: str = "SLACK_SIGNING_SECRET"
+    app_token_env: str = "SLACK_APP_TOKEN"
+    http: SlackHttp = SlackHttp()
+    api_base_url: str = "https://slack.com/api/"
+    triage_channel: str = "C0TRIAGE"
+
+
+class TelegramWebhook(_Model):
+    host: str = "127.0.0.1"
+    port: int = Field(8443, ge=0, le=65535)
+    path: str = "/telegram"
+    secret_token_env: str = "TELEGRAM_WEBHOOK_SECRET"
+
+
+class TelegramChannel(_Model):
+    enabled: bool = False
+    mode: Literal["polling", "webhook"] = "polling"
+    token_env: str = "TELEGRAM_BOT_TOKEN"
+    base_url: str = "https://api.telegram.org/bot"
+    webhook: TelegramWebhook = TelegramWebhook()
+
+
+class Channels(_Model):
+    console: ConsoleChannel = ConsoleChannel()
+    email: EmailChannel = EmailChannel()
+    slack: SlackChannel = SlackChannel()
+    telegram: TelegramChannel = TelegramChannel()
+
+
+class Digest(_Model):
+    time: dt.time = dt.time(8, 0)
+    slack_channel: str | None = "C0MANAGERS"
+    telegram_chat: int | None = None
+    emails: tuple[str, ...] = ()
+
+
+class Config(_Model):
+    timezone: str = "America/Bogota"
+    language: Literal["es", "en"] = "es"
+    radicado_format: str = "PQR-{year}-{seq:06d}"
+    database: Database = Database()
+    calendar: Calendar = Calendar()
+    sla: Sla = Sla()
+    roles: Roles = Roles()
+    channels: Channels = Channels()
+    digest: Digest = Digest()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {v!r}") from exc
+        return v
+
+    @field_validator("radicado_format")
+    @classmethod
+    def _format_has_seq(cls, v: str) -> str:
+        try:
+            v.format(year=2026, seq=1)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError("use the fields {year} and {seq}, e.g. PQR-{year}-{seq:06d}") from exc
+        if "{seq" not in v:
+            raise ValueError("the format needs {seq}")
+        return v
+
+    # -- derived domain objects -----------------------------------------------------------------
+    def business_calendar(self) -> BusinessCalendar:
+        cal = self.calendar
+        return BusinessCalendar(timezone=self.timezone, country=cal.country, workdays=tuple(cal.workdays),
+                                extra_holidays=frozenset(cal.extra_holidays),
+                                business_start=cal.business_hours.start, business_end=cal.business_hours.end)
+
+    def term_policy(self) -> TermPolicy:
+        return TermPolicy(calendar=self.business_calendar(), terms={**LEGAL_TERMS, **self.sla.terms})
+
+
+def _format_errors(source: str, exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        path = ".".join(str(p) for p in err["loc"]) or "(root)"
+        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        lines.append(f"{source}: {path}: {msg}")
+    return "\n".join(lines)
+
+
+def parse_config(data: Any, *, source: str = "config") -> Config:
+    """A Config from already-loaded YAML/JSON data (None or {} gives the defaults)."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: the top level must be a mapping of keys")
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(source, exc)) from None
+
+
+def config_path(explicit: str | None) -> Path:
+    """--config, else $PQRBOT_CONFIG, else ./config.yaml."""
+    return Path(explicit or os.environ.get("PQRBOT_CONFIG") or "config.yaml")
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate a config file. A missing ./config.yaml gives the defaults only when no
+    path was asked for explicitly — callers decide; here a missing file is an error."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the configuration file ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    return parse_config(data, source=str(path))
+
+

@@ -1,0 +1,86 @@
+"""Messages to customers, built as outbox rows in the customer's language and channel.
+
+The payload is channel-neutral (subject, text, thread ids); each channel adapter renders it.
+Email threading ids are chosen here, at queue time, so the outgoing Message-ID is stored with the
+PQR's messages and a customer's answer to it joins the right PQR."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from bot.i18n import t
+from domain.calendar import BusinessCalendar
+from domain.pqr import Direction, Message, Pqr
+from storage.ports import OutboxItem
+
+CUSTOMER_CHANNELS = ("email", "telegram")
+
+
+@dataclass(frozen=True)
+class Notifier:
+    """Builds customer notifications. `email_address` is the From address (and Message-ID domain)."""
+
+    calendar: BusinessCalendar
+    email_address: str = "pqr@pqr.example.co"
+
+    def format_instant(self, instant: dt.datetime, lang: str) -> str:
+        local = self.calendar.local(instant)
+        return local.strftime("%Y-%m-%d %H:%M") + (" (hora de Colombia)" if lang == "es" else " (Colombia time)")
+
+    def route(self, pqr: Pqr) -> tuple[str, str] | None:
+        """(channel, destination) to reach the customer: the channel they used when it can carry an
+        answer, else email, else Telegram; None when nothing can reach them."""
+        c = pqr.customer
+        options = {"email": c.email, "telegram": str(c.telegram_chat_id) if c.telegram_chat_id is not None else None}
+        order = [pqr.channel] if pqr.channel in CUSTOMER_CHANNELS else []
+        order += [ch for ch in CUSTOMER_CHANNELS if ch not in order]
+        for channel in order:
+            if options[channel] and not (channel == "telegram" and c.unreachable):
+                return channel, options[channel]  # type: ignore[return-value]
+        return None
+
+    def new_message_id(self) -> str:
+        domain = self.email_address.rpartition("@")[2] or "pqrbot.local"
+        return f"<{uuid.uuid4().hex}@{domain}>"
+
+    def to_customer(self, pqr: Pqr, *, kind: str, subject_key: str, text: str,
+                    message: Message | None = None, dedupe_key: str | None = None) -> OutboxItem | None:
+        """An outbox row carrying `text` to the customer, threaded after the PQR's earlier mail."""
+        route = self.route(pqr)
+        if route is None:
+            return None
+        channel, destination = route
+        lang = pqr.customer.language
+        thread = [m.external_id for m in pqr.messages
+                  if m.external_id and m.direction is not Direction.NOTE and m.channel == "email"]
+        payload: dict[str, object] = {
+            "kind": kind,
+            "radicado": pqr.radicado,
+            "language": lang,
+            "subject": t(lang, subject_key, radicado=pqr.radicado, type=t(lang, f"type.{pqr.type.value}")),
+            "text": text,
+        }
+        if channel == "email":
+            message_id = self.new_message_id()
+            payload.update(message_id=message_id, in_reply_to=thread[-1] if thread else None,
+                           references=thread[-10:], auto_submitted=kind != "reply")
+            if message is not None:
+                message.external_id = message_id
+        return OutboxItem(channel=channel, destination=destination, payload=payload,
+                          dedupe_key=dedupe_key, pqr_id=pqr.id)
+
+    def acknowledgment(self, pqr: Pqr) -> OutboxItem | None:
+        lang = pqr.customer.language
+        type_label = t(lang, f"type.{pqr.type.value}")
+        text = t(lang, "customer.ack", type=type_label.lower(), radicado=pqr.radicado,
+                 received=self.format_instant(pqr.received_at, lang), due=self.format_instant(pqr.due_at, lang))
+        return self.to_customer(pqr, kind="ack", subject_key="customer.ack_subject", text=text,
+                                dedupe_key=f"ack:{pqr.radicado}")
+
+    def extension(self, pqr: Pqr, reason: str) -> OutboxItem | None:
+        lang = pqr.customer.language
+        text = t(lang, "customer.extension", type=t(lang, f"type.{pqr.type.value}").lower(),
+                 radicado=pqr.radicado, due=self.format_instant(pqr.due_at, lang), reason=reason)
+        return self.to_customer(pqr, kind="extension", subject_key="customer.extension_subject", text=text)

@@ -1,0 +1,68 @@
+"""Channel-neutral replies: what the bot answers, before a channel renders it (Block Kit, Telegram
+HTML, plain console text)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from domain.pqr import Direction, Pqr, SlaState
+
+
+class Visibility(StrEnum):
+    PRIVATE = "private"   # only the person who asked (Slack ephemeral)
+    PUBLIC = "public"     # a change others should see (posted in the channel)
+
+
+@dataclass(frozen=True)
+class Button:
+    """An action a chat can offer as a button: `action` names it, `value` carries the radicado."""
+
+    label: str
+    action: str
+    value: str
+    style: str | None = None
+
+
+@dataclass(frozen=True)
+class PqrCard:
+    """What a PQR card shows, with its texts already in the reader's language."""
+
+    radicado: str
+    type: str
+    customer: str
+    channel: str
+    status: str
+    due_at: dt.datetime
+    sla: SlaState
+    assignee: str | None
+    subject: str
+    last_message: str | None
+    extended: bool = False
+    area: str | None = None
+
+    @classmethod
+    def of(cls, pqr: Pqr, *, sla: SlaState, type_label: str, status_label: str) -> PqrCard:
+        last = next((m.body for m in reversed(pqr.messages) if m.direction is not Direction.NOTE), None)
+        return cls(radicado=pqr.radicado or "", type=type_label, customer=pqr.customer.name,
+                   channel=pqr.channel, status=status_label, due_at=pqr.due_at, sla=sla,
+                   assignee=pqr.assignee, subject=pqr.subject, last_message=last,
+                   extended=pqr.extended, area=pqr.area)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The bot's answer to one command. `text` is always complete on its own (the fallback)."""
+
+    text: str
+    cards: tuple[PqrCard, ...] = ()
+    buttons: tuple[Button, ...] = ()
+    visibility: Visibility = Visibility.PRIVATE
+    ok: bool = True
+    language: str = "es"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def refusal(cls, text: str, *, language: str) -> Reply:
+        return cls(text=text, ok=False, language=language)

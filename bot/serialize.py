@@ -1,0 +1,54 @@
+"""The JSON shapes of DESIGN.md's public interface (CLI `--json`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from bot.services import Digest
+from domain.calendar import BusinessCalendar
+from domain.events import Event
+from domain.pqr import Pqr
+
+
+def _iso(instant: dt.datetime | None, cal: BusinessCalendar) -> str | None:
+    return cal.local(instant).isoformat() if instant is not None else None
+
+
+def event_json(e: Event, cal: BusinessCalendar) -> dict[str, Any]:
+    return {"kind": e.kind, "actor": e.actor, "at": _iso(e.at, cal), "from": e.from_, "to": e.to,
+            "reason": e.reason, **({"data": e.data} if e.data else {})}
+
+
+def pqr_json(p: Pqr, cal: BusinessCalendar, *, now: dt.datetime | None = None,
+             warn_before_days: int = 2) -> dict[str, Any]:
+    """A PQR as DESIGN.md fixes it (instants in local time with their offset)."""
+    doc: dict[str, Any] = {
+        "radicado": p.radicado,
+        "type": p.type.value,
+        "status": p.status.value,
+        "channel": p.channel,
+        "customer": {"name": p.customer.name, "email": p.customer.email,
+                     "telegram_chat_id": p.customer.telegram_chat_id},
+        "subject": p.subject,
+        "received_at": _iso(p.received_at, cal),
+        "due_at": _iso(p.due_at, cal),
+        "due_rule": p.due_rule,
+        "first_response_due_at": _iso(p.first_response_due_at, cal),
+        "assignee": p.assignee,
+        "area": p.area,
+        "extended": p.extended,
+        "messages": [{"direction": m.direction.value, "channel": m.channel, "body": m.body,
+                      "at": _iso(m.at, cal), "author": m.author} for m in p.messages],
+        "events": [event_json(e, cal) for e in p.events],
+    }
+    if now is not None:
+        doc["sla"] = p.sla_state(now, cal, warn_before_days).value
+    return doc
+
+
+def digest_json(d: Digest, cal: BusinessCalendar, *, warn_before_days: int = 2) -> dict[str, Any]:
+    def many(items: list[Pqr]) -> list[dict[str, Any]]:
+        return [pqr_json(p, cal, now=d.at, warn_before_days=warn_before_days) for p in items]
+    return {"at": _iso(d.at, cal), "breached": many(d.breached), "due_today": many(d.due_today),
+            "due_soon": many(d.due_soon)}

@@ -1,0 +1,62 @@
+"""The one contract every channel adapter follows, and the normalized inbound message."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    """What any channel hands to the bot: who (`sender` identity), where, what, when."""
+
+    channel: str
+    sender: str
+    text: str
+    received_at: dt.datetime
+    sender_name: str | None = None
+    subject: str | None = None
+    external_id: str | None = None
+    in_reply_to: tuple[str, ...] = ()
+    language: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+    raw: Any = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+class ChannelError(Exception):
+    """A send failed."""
+
+
+class Retryable(ChannelError):
+    """Try again later (network error, rate limit, relay down)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Permanent(ChannelError):
+    """Sending again will not help (bad address, bot blocked)."""
+
+
+class ChannelAdapter(Protocol):
+    """start() begins taking input; stop() ends it cleanly; send() delivers one outbox payload."""
+
+    name: str
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def send(self, destination: str, payload: dict[str, Any]) -> str | None:
+        """Deliver; returns the platform's id for the sent message when it has one.
+        Raises Retryable or Permanent."""
