@@ -11,9 +11,13 @@ import sys
 from bot.bootstrap import App, build
 from bot.clock import Clock
 from bot.config import Config
+from bot.outbox_worker import OutboxWorker
 from channels.base import ChannelAdapter
 
 log = logging.getLogger("pqrbot")
+
+# Channels whose adapters deliver outbox rows (the console only shows them).
+SENDING_CHANNELS = ("email", "telegram", "slack")
 
 
 def run(config: Config, *, clock: Clock) -> int:
@@ -47,15 +51,22 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> int:
             pass
     await app.db.upgrade()
     started: list[ChannelAdapter] = []
+    worker_task: asyncio.Task[None] | None = None
     try:
         for adapter in build_channels(app):
             await adapter.start()
             started.append(adapter)
             log.info("channel %s started", adapter.name)
+        senders = {a.name: a for a in started if a.name in SENDING_CHANNELS}
+        worker = OutboxWorker(app.db, senders, app.clock)
+        worker_task = asyncio.create_task(worker.run(stop), name="outbox-worker")
         log.info("pqrbot running (%s)", ", ".join(a.name for a in started) or "no channels")
         print("pqrbot running", file=sys.stderr, flush=True)
         await stop.wait()
     finally:
+        stop.set()
+        if worker_task is not None:
+            await asyncio.gather(worker_task, return_exceptions=True)
         for adapter in reversed(started):
             try:
                 await adapter.stop()

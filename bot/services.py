@@ -60,19 +60,25 @@ class PqrService:
     async def file(self, req: FilingRequest) -> Pqr | None:
         """File a PQR and queue the acknowledgment. None when `inbound_key` was already seen."""
         async with self.db.uow() as uow:
-            if req.inbound_key and not await uow.inbound.remember(*req.inbound_key, now=req.received_at):
-                return None
-            customer = await self._customer(uow, req)
-            pqr = Pqr.file(pqr_type=req.pqr_type, channel=req.channel, customer=customer,
-                           subject=req.subject, body=req.body, received_at=req.received_at,
-                           policy=self.policy, actor=req.actor, area=req.area, external_id=req.external_id)
-            year = self.calendar.local(req.received_at).year
-            await uow.pqrs.add(pqr, radicado_format=self.radicado_format, year=year)
-            ack = self.notifier.acknowledgment(pqr)
-            if ack is not None:
-                await uow.outbox.put(ack, now=req.received_at)
+            pqr = await self.file_in(uow, req)
             await uow.commit()
             return pqr
+
+    async def file_in(self, uow: UnitOfWork, req: FilingRequest) -> Pqr | None:
+        """`file` inside the caller's transaction (the caller commits): for intake that groups
+        several messages in one commit."""
+        if req.inbound_key and not await uow.inbound.remember(*req.inbound_key, now=req.received_at):
+            return None
+        customer = await self._customer(uow, req)
+        pqr = Pqr.file(pqr_type=req.pqr_type, channel=req.channel, customer=customer,
+                       subject=req.subject, body=req.body, received_at=req.received_at,
+                       policy=self.policy, actor=req.actor, area=req.area, external_id=req.external_id)
+        year = self.calendar.local(req.received_at).year
+        await uow.pqrs.add(pqr, radicado_format=self.radicado_format, year=year)
+        ack = self.notifier.acknowledgment(pqr)
+        if ack is not None:
+            await uow.outbox.put(ack, now=req.received_at)
+        return pqr
 
     async def _customer(self, uow: UnitOfWork, req: FilingRequest) -> Customer:
         keys = []

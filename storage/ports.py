@@ -4,6 +4,7 @@ PostgreSQL); nothing outside `storage/` sees SQLAlchemy."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Protocol
@@ -99,8 +100,10 @@ class Outbox(Protocol):
     async def put(self, item: OutboxItem, *, now: dt.datetime) -> None:
         """Queue a message in the current transaction. A repeated `dedupe_key` queues nothing."""
 
-    async def claim(self, *, now: dt.datetime, limit: int, lease: dt.timedelta) -> list[OutboxItem]:
-        """Take due pending rows so that no other worker gets them until `now + lease`."""
+    async def claim(self, *, now: dt.datetime, limit: int, lease: dt.timedelta,
+                    channels: Collection[str] | None = None) -> list[OutboxItem]:
+        """Take due pending rows (of `channels`, when given) so that no other worker gets them
+        until `now + lease`."""
 
     async def mark_sent(self, item_id: int, *, now: dt.datetime) -> None: ...
 

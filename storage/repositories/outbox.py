@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import Row, insert, or_, select, update
@@ -42,13 +43,17 @@ class SqlOutbox:
             item.status, item.attempts = "pending", 0
             item.next_attempt_at, item.created_at = values["next_attempt_at"], now
 
-    async def claim(self, *, now: dt.datetime, limit: int, lease: dt.timedelta) -> list[OutboxItem]:
-        """Due pending rows, oldest first, leased to the caller until `now + lease`."""
+    async def claim(self, *, now: dt.datetime, limit: int, lease: dt.timedelta,
+                    channels: Collection[str] | None = None) -> list[OutboxItem]:
+        """Due pending rows (of `channels`, when given), oldest first, leased to the caller until
+        `now + lease`."""
         stmt = (select(outbox)
                 .where(outbox.c.status == "pending",
                        or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= now),
                        or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until <= now))
                 .order_by(outbox.c.next_attempt_at, outbox.c.id).limit(limit))
+        if channels is not None:
+            stmt = stmt.where(outbox.c.channel.in_(list(channels)))
         if self._conn.dialect.name == "postgresql":
             # Concurrent workers skip each other's rows instead of waiting; on SQLite the
             # BEGIN IMMEDIATE transaction already serializes claimers.

@@ -1,0 +1,116 @@
+"""The outbox worker: claims due rows, hands each to its channel adapter, records the outcome.
+
+Delivery is at least once per claim lease and effectively once: a row is marked sent in its own
+transaction right after the adapter accepts it, and a row another worker holds is never claimed.
+Failures retry with exponential backoff and jitter; after `max_attempts` the row is dead."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.clock import Clock
+from channels.base import ChannelAdapter, Permanent, Retryable
+from storage.ports import Database, OutboxItem
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 8
+    base: dt.timedelta = dt.timedelta(seconds=5)
+    cap: dt.timedelta = dt.timedelta(hours=1)
+
+    def next_attempt(self, attempts_so_far: int, now: dt.datetime, *, retry_after: float | None = None,
+                     rng: random.Random | None = None) -> dt.datetime | None:
+        """When to try again after the (attempts_so_far + 1)-th failure; None: give up."""
+        if attempts_so_far + 1 >= self.max_attempts:
+            return None
+        delay = min(self.cap, self.base * (2 ** attempts_so_far))
+        jittered = delay * (0.5 + (rng or random).random() / 2)   # "equal jitter": 50-100 %
+        if retry_after is not None:
+            jittered = max(jittered, dt.timedelta(seconds=retry_after))
+        return now + jittered
+
+
+class OutboxWorker:
+    """Delivers outbox rows for the channels it has adapters for."""
+
+    def __init__(self, db: Database, adapters: Mapping[str, ChannelAdapter], clock: Clock, *,
+                 policy: RetryPolicy = RetryPolicy(), batch: int = 50,
+                 lease: dt.timedelta = dt.timedelta(minutes=2), poll: float = 1.0) -> None:
+        self.db = db
+        self.adapters = adapters
+        self.clock = clock
+        self.policy = policy
+        self.batch = batch
+        self.lease = lease
+        self.poll = poll
+        self.wake = asyncio.Event()
+
+    async def run_once(self) -> int:
+        """Claim one batch and try each row once; returns how many were delivered."""
+        if not self.adapters:
+            return 0
+        async with self.db.uow() as uow:
+            items = await uow.outbox.claim(now=self.clock(), limit=self.batch, lease=self.lease,
+                                           channels=list(self.adapters))
+            await uow.commit()
+        delivered = 0
+        for item in items:
+            delivered += await self._deliver(item)
+        return delivered
+
+    async def _deliver(self, item: OutboxItem) -> int:
+        assert item.id is not None
+        adapter = self.adapters[item.channel]
+        try:
+            await adapter.send(item.destination, item.payload)
+        except Retryable as exc:
+            return await self._failed(item, f"retryable: {exc}", exc.retry_after)
+        except Permanent as exc:
+            return await self._failed(item, f"permanent: {exc}", None, give_up=True)
+        except Exception as exc:  # an adapter bug must not stop the worker
+            log.exception("outbox %s: %s adapter failed", item.id, item.channel)
+            return await self._failed(item, f"error: {type(exc).__name__}: {exc}", None)
+        async with self.db.uow() as uow:
+            await uow.outbox.mark_sent(item.id, now=self.clock())
+            await uow.commit()
+        return 1
+
+    async def _failed(self, item: OutboxItem, error: str, retry_after: float | None, *,
+                      give_up: bool = False) -> int:
+        assert item.id is not None
+        now = self.clock()
+        retry_at = None if give_up else self.policy.next_attempt(item.attempts, now, retry_after=retry_after)
+        async with self.db.uow() as uow:
+            await uow.outbox.mark_failed(item.id, error=error[:500], retry_at=retry_at)
+            await uow.commit()
+        if retry_at is None:
+            log.error("outbox %s to %s:%s is dead after %d attempt(s): %s", item.id, item.channel,
+                      item.destination, item.attempts + 1, error)
+        else:
+            log.warning("outbox %s to %s:%s failed (%s); retry at %s", item.id, item.channel,
+                        item.destination, error, retry_at.isoformat())
+        return 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until `stop`; a new row can `wake` the worker early."""
+        while not stop.is_set():
+            try:
+                busy = await self.run_once()
+            except Exception:
+                log.exception("outbox worker pass failed")
+                busy = 0
+            if busy:
+                continue
+            self.wake.clear()
+            waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self.wake.wait())]
+            await asyncio.wait(waiters, timeout=self.poll, return_when=asyncio.FIRST_COMPLETED)
+            for w in waiters:
+                w.cancel()
