@@ -28,12 +28,12 @@ class App:
 
 def build(config: Config, *, db: Database | None = None, clock: Clock = system_clock) -> App:
     """The application for `config`; tests pass their own database or clock."""
-    db = db or make_database(config.database.url)
+    database: Database = db if db is not None else make_database(config.database.url)
     policy = config.term_policy()
     notifier = Notifier(calendar=policy.calendar, email_address=config.channels.email.address)
-    service = PqrService(db, policy=policy, notifier=notifier, radicado_format=config.radicado_format,
+    service = PqrService(database, policy=policy, notifier=notifier, radicado_format=config.radicado_format,
                          warn_before_days=config.sla.warn_before_days)
     roles = Roles.of(config.roles.staff, config.roles.managers)
     commands = CommandHandler(service, roles, language=config.language)
-    return App(config=config, db=db, service=service, commands=commands, roles=roles, notifier=notifier,
+    return App(config=config, db=database, service=service, commands=commands, roles=roles, notifier=notifier,
                clock=clock)

@@ -169,19 +169,23 @@ class CommandHandler:
 
     def _list_filter(self, args: tuple[str, ...], actor: str, now: dt.datetime) -> tuple[PqrFilter, list[str]]:
         statuses: tuple[Status, ...] | None = None
-        due_before = assignee = area = type_ = None
+        due_before: dt.datetime | None = None
+        assignee = area = type_ = None
         page, title = 1, []
         for raw in args:
             word = raw.lower()
             key, _, value = word.partition(":")
             if word in ("mine", "mias", "mías", "mis"):
-                assignee, _ = actor, title.append(t(self.lang, "list.mine"))
+                assignee = actor
+                title.append(t(self.lang, "list.mine"))
             elif word in ("open", "abiertas"):
                 statuses = None
             elif word in ("all", "todas"):
-                statuses, _ = (), title.append(t(self.lang, "list.all"))
+                statuses = ()
+                title.append(t(self.lang, "list.all"))
             elif word in ("breached", "vencidas"):
-                due_before, _ = now, title.append(t(self.lang, "list.breached"))
+                due_before = now
+                title.append(t(self.lang, "list.breached"))
             elif key in ("type", "tipo") and value:
                 type_ = parse_pqr_type(value)
                 title.append(word)
@@ -295,7 +299,9 @@ class CommandHandler:
         return f"{c.radicado} · {c.type} · {c.status} · {t(self.lang, 'label.due')} {self.fmt(c.due_at)}{marker} · {who} · {c.subject}"
 
     def card_text(self, c: PqrCard) -> str:
-        L = lambda k: t(self.lang, f"label.{k}")  # noqa: E731
+        def L(key: str) -> str:
+            return t(self.lang, f"label.{key}")
+
         lines = [
             f"{L('radicado')}: {c.radicado}",
             f"{L('type')}: {c.type}",

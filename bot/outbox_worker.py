@@ -18,6 +18,7 @@ from channels.base import ChannelAdapter, Permanent, Retryable
 from storage.ports import Database, OutboxItem
 
 log = logging.getLogger(__name__)
+_RNG = random.Random()
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,9 @@ class RetryPolicy:
         """When to try again after the (attempts_so_far + 1)-th failure; None: give up."""
         if attempts_so_far + 1 >= self.max_attempts:
             return None
-        delay = min(self.cap, self.base * (2 ** attempts_so_far))
-        jittered = delay * (0.5 + (rng or random).random() / 2)   # "equal jitter": 50-100 %
+        delay = min(self.cap, self.base * (1 << min(attempts_so_far, 30)))
+        fraction: float = 0.5 + (rng or _RNG).random() / 2   # "equal jitter": 50-100 %
+        jittered = delay * fraction
         if retry_after is not None:
             jittered = max(jittered, dt.timedelta(seconds=retry_after))
         return now + jittered

@@ -124,11 +124,20 @@ class InboundKeys(Protocol):
 class UnitOfWork(Protocol):
     """`async with db.uow() as uow:` — everything rolls back unless `await uow.commit()`."""
 
-    pqrs: PqrRepository
-    customers: CustomerRepository
-    audit: AuditLog
-    outbox: Outbox
-    inbound: InboundKeys
+    @property
+    def pqrs(self) -> PqrRepository: ...
+
+    @property
+    def customers(self) -> CustomerRepository: ...
+
+    @property
+    def audit(self) -> AuditLog: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
+
+    @property
+    def inbound(self) -> InboundKeys: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -4,6 +4,7 @@ work the bot with no Slack or Telegram account. Piped input works: one command a
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 import threading
 from typing import Any, TextIO
@@ -12,6 +13,7 @@ from bot.clock import Clock
 from bot.commands import CommandHandler
 from bot.replies import Reply
 
+log = logging.getLogger(__name__)
 PROMPT = "pqr> "
 QUIT = {"exit", "quit", "salir", r"\q"}
 
@@ -73,6 +75,7 @@ class ConsoleChannel:
                 reply = await self.commands.handle(self.identity, text, self.clock())
                 self._write(render(reply))
         finally:
+            log.info("console: end of input")
             self.done.set()
 
     async def _readline(self) -> str:
@@ -86,7 +89,11 @@ class ConsoleChannel:
                 line = self.stdin.readline()
             except (OSError, ValueError):
                 line = ""
-            loop.call_soon_threadsafe(lambda: future.done() or future.set_result(line))
+            def deliver() -> None:
+                if not future.done():
+                    future.set_result(line)
+
+            loop.call_soon_threadsafe(deliver)
 
         threading.Thread(target=read, name="console-stdin", daemon=True).start()
         return await future

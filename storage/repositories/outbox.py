@@ -32,16 +32,17 @@ class SqlOutbox:
     async def put(self, item: OutboxItem, *, now: dt.datetime) -> None:
         """Queue `item` (due at its `next_attempt_at`, else now); sets `item.id`. A repeated
         `dedupe_key` queues nothing and leaves `item.id` None."""
+        due: dt.datetime = item.next_attempt_at or now
         values = {"channel": item.channel, "destination": item.destination,
                   "payload": item.payload, "status": "pending", "attempts": 0,
-                  "next_attempt_at": item.next_attempt_at or now, "created_at": now,
+                  "next_attempt_at": due, "created_at": now,
                   "dedupe_key": item.dedupe_key, "pqr_id": item.pqr_id}
         stmt = (insert_ignore(self._conn, outbox, ["dedupe_key"]) if item.dedupe_key
                 else insert(outbox))
         item.id = (await self._conn.execute(stmt.values(**values).returning(outbox.c.id))).scalar()
         if item.id is not None:
             item.status, item.attempts = "pending", 0
-            item.next_attempt_at, item.created_at = values["next_attempt_at"], now
+            item.next_attempt_at, item.created_at = due, now
 
     async def claim(self, *, now: dt.datetime, limit: int, lease: dt.timedelta,
                     channels: Collection[str] | None = None) -> list[OutboxItem]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, Select, func, insert, select, update
@@ -151,11 +153,11 @@ class SqlPqrRepository:
     def _select(self) -> Select[Any]:
         return select(pqrs, *_CUSTOMER_COLS).join(customers, customers.c.id == pqrs.c.customer_id)
 
-    async def _load_details(self, found: list[Pqr]) -> None:
+    async def _load_details(self, found: Sequence[Pqr]) -> None:
         by_id = {p.id: p for p in found}
         ids = list(by_id)
-        msgs: dict[int, list[Message]] = defaultdict(list)
-        evts: dict[int, list[Event]] = defaultdict(list)
+        msgs: dict[int, builtins.list[Message]] = defaultdict(list)
+        evts: dict[int, builtins.list[Event]] = defaultdict(list)
         for part in chunks(ids):
             for r in await self._conn.execute(select(messages).where(messages.c.pqr_id.in_(part))
                                               .order_by(messages.c.at, messages.c.id)):

@@ -1,0 +1,128 @@
+"""The outbox worker against a real database with a controlled clock: delivery, retries with
+backoff, dead rows, no double delivery between two workers."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import random
+from typing import Any
+
+from bot.outbox_worker import OutboxWorker, RetryPolicy
+from channels.base import Permanent, Retryable
+from storage.db import SqlDatabase
+from storage.ports import OutboxItem
+
+T0 = dt.datetime(2026, 12, 21, 14, 0, tzinfo=dt.timezone.utc)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+class RecordingAdapter:
+    """A channel adapter that records what it was asked to send and fails on demand."""
+
+    name = "email"
+
+    def __init__(self, failures: list[Exception] | None = None) -> None:
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+        self.failures = list(failures or [])
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def send(self, destination: str, payload: dict[str, Any]) -> str | None:
+        await asyncio.sleep(0)
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append((destination, payload))
+        return None
+
+
+async def queue(db: SqlDatabase, n: int = 1, channel: str = "email") -> None:
+    async with db.uow() as uow:
+        for i in range(n):
+            await uow.outbox.put(OutboxItem(channel=channel, destination=f"c{i}@example.co",
+                                            payload={"text": f"m{i}"}), now=T0)
+        await uow.commit()
+
+
+async def rows(db: SqlDatabase) -> list[OutboxItem]:
+    async with db.uow(readonly=True) as uow:
+        return await uow.outbox.list()
+
+
+async def test_delivers_once(database: SqlDatabase) -> None:
+    await queue(database, 3)
+    await queue(database, 1, channel="telegram")   # no adapter here: left pending
+    adapter, clock = RecordingAdapter(), Clock()
+    worker = OutboxWorker(database, {"email": adapter}, clock)
+    assert await worker.run_once() == 3
+    assert await worker.run_once() == 0
+    assert [d for d, _ in adapter.sent] == ["c0@example.co", "c1@example.co", "c2@example.co"]
+    assert [r.status for r in await rows(database)] == ["sent", "sent", "sent", "pending"]
+
+
+async def test_retries_with_backoff_then_delivers(database: SqlDatabase) -> None:
+    await queue(database)
+    adapter = RecordingAdapter([Retryable("relay down"), Retryable("relay down", retry_after=600)])
+    clock = Clock()
+    worker = OutboxWorker(database, {"email": adapter}, clock, policy=RetryPolicy(base=dt.timedelta(seconds=10)))
+    assert await worker.run_once() == 0
+    first = (await rows(database))[0]
+    assert first.attempts == 1 and first.status == "pending" and "relay down" in (first.last_error or "")
+    assert first.next_attempt_at is not None
+    assert dt.timedelta(seconds=5) <= first.next_attempt_at - T0 <= dt.timedelta(seconds=10)
+    assert await worker.run_once() == 0          # not due yet: nothing claimed, nothing sent
+    clock.now = first.next_attempt_at
+    assert await worker.run_once() == 0          # second failure asks for 600 s
+    second = (await rows(database))[0]
+    assert second.next_attempt_at is not None and second.next_attempt_at - clock.now >= dt.timedelta(seconds=600)
+    clock.now = second.next_attempt_at
+    assert await worker.run_once() == 1
+    assert len(adapter.sent) == 1 and (await rows(database))[0].status == "sent"
+
+
+async def test_permanent_failure_and_exhausted_attempts_go_dead(database: SqlDatabase) -> None:
+    await queue(database, 2)
+    adapter = RecordingAdapter([Permanent("no such user"), Retryable("x"), Retryable("x")])
+    clock = Clock()
+    worker = OutboxWorker(database, {"email": adapter}, clock,
+                          policy=RetryPolicy(max_attempts=2, base=dt.timedelta(seconds=1)))
+    await worker.run_once()
+    clock.now += dt.timedelta(minutes=1)
+    await worker.run_once()
+    statuses = [(r.status, r.attempts) for r in await rows(database)]
+    assert statuses == [("dead", 1), ("dead", 2)]
+    async with database.uow() as uow:
+        dead = await uow.outbox.list(status="dead")
+        assert dead[0].id is not None and await uow.outbox.retry(dead[0].id, now=clock.now)
+        await uow.commit()
+    assert await worker.run_once() == 1
+
+
+async def test_two_workers_never_send_a_row_twice(database: SqlDatabase) -> None:
+    await queue(database, 40)
+    a, b, clock = RecordingAdapter(), RecordingAdapter(), Clock()
+    wa = OutboxWorker(database, {"email": a}, clock, batch=5)
+    wb = OutboxWorker(database, {"email": b}, clock, batch=5)
+    for _ in range(10):
+        await asyncio.gather(wa.run_once(), wb.run_once())
+    sent = [p["text"] for _, p in a.sent + b.sent]
+    assert sorted(sent) == sorted(f"m{i}" for i in range(40))
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    policy = RetryPolicy(max_attempts=20, base=dt.timedelta(seconds=5), cap=dt.timedelta(minutes=10))
+    rng = random.Random(7)
+    delays = [(policy.next_attempt(n, T0, rng=rng) or T0) - T0 for n in range(12)]
+    assert all(dt.timedelta(seconds=2.5) <= d for d in delays)
+    assert delays[3] >= dt.timedelta(seconds=20)
+    assert max(delays) <= dt.timedelta(minutes=10)
+    assert policy.next_attempt(19, T0) is None
