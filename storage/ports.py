@@ -3,8 +3,10 @@ PostgreSQL); nothing outside `storage/` sees SQLAlchemy."""
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 from collections.abc import Collection
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Protocol
@@ -13,6 +15,7 @@ from domain.customer import Customer
 from domain.events import Event
 from domain.pqr import Pqr
 from domain.pqr_types import Status
+from domain.penalty import Penalty, PenaltyStatus
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,9 @@ class PqrRepository(Protocol):
 
     async def count(self, flt: PqrFilter) -> int: ...
 
+    async def group_counts(self, flt: PqrFilter) -> builtins.list[tuple[str | None, str | None, int]]:
+        """(area, assignee, count) of the PQRs matching `flt`."""
+
     async def stats(self, now: dt.datetime) -> Stats: ...
 
     async def find_by_message_id(self, external_id: str) -> Pqr | None:
@@ -121,6 +127,37 @@ class InboundKeys(Protocol):
         """Record an inbound message key; False when it was already recorded (a duplicate)."""
 
 
+@dataclass(frozen=True)
+class AlertCandidate:
+    """An open PQR that has entered an SLA window and has not been alerted for it yet."""
+
+    pqr_id: int
+    radicado: str
+    type: str
+    subject: str
+    assignee: str | None
+    area: str | None
+    due_at: dt.datetime
+
+
+class Leases(Protocol):
+    async def acquire(self, name: str, holder: str, *, now: dt.datetime, ttl: dt.timedelta) -> bool:
+        """Take or renew the named lease; True when `holder` now holds it."""
+
+    async def release(self, name: str, holder: str) -> None: ...
+
+    async def holder(self, name: str, *, now: dt.datetime) -> str | None: ...
+
+
+class SlaAlerts(Protocol):
+    async def candidates(self, kind: str, *, due_from: dt.datetime | None, due_before: dt.datetime,
+                         limit: int = 500) -> list[AlertCandidate]:
+        """Open PQRs due in [due_from, due_before) not yet alerted of `kind` for that due date."""
+
+    async def mark(self, pqr_id: int, kind: str, *, due_at: dt.datetime, now: dt.datetime) -> bool:
+        """Record an alert; False when it was recorded already."""
+
+
 class UnitOfWork(Protocol):
     """`async with db.uow() as uow:` — everything rolls back unless `await uow.commit()`."""
 
@@ -139,6 +176,24 @@ class UnitOfWork(Protocol):
     @property
     def inbound(self) -> InboundKeys: ...
 
+    @property
+    def telegram(self) -> TelegramStore: ...
+
+    @property
+    def leases(self) -> Leases: ...
+
+    @property
+    def alerts(self) -> SlaAlerts: ...
+
+    @property
+    def penalties(self) -> PenaltyRepository: ...
+
+    @property
+    def contracts(self) -> ContractStore: ...
+
+    @property
+    def mail(self) -> MailStore: ...
+
     async def __aenter__(self) -> UnitOfWork: ...
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -147,6 +202,10 @@ class UnitOfWork(Protocol):
     async def commit(self) -> None: ...
 
     async def rollback(self) -> None: ...
+
+    def savepoint(self) -> AbstractAsyncContextManager[object]:
+        """`async with uow.savepoint():` — a nested transaction: an exception inside rolls back
+        only what was done inside (and propagates); the outer transaction stays usable."""
 
 
 class Database(Protocol):
@@ -158,3 +217,124 @@ class Database(Protocol):
         """Apply the Alembic migrations up to head."""
 
     async def dispose(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class StoredAttachment:
+    """A file that came with an inbound message."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class RawMessage:
+    """An inbound message as received (bytes untouched), with what intake did with it.
+    `disposition` is filed | joined | duplicate | kept_aside; `reason` says why it was kept aside."""
+
+    channel: str
+    external_id: str | None
+    received_at: dt.datetime
+    data: bytes
+    disposition: str
+    reason: str | None = None
+    pqr_id: int | None = None
+    id: int | None = None
+
+
+class MailStore(Protocol):
+    """Raw inbound messages and attachments (email and any channel that has raw payloads)."""
+
+    async def keep_raw(self, raw: RawMessage) -> int:
+        """Store the raw message with its disposition; returns its id."""
+
+    async def add_attachments(self, message_id: int, files: Collection[StoredAttachment]) -> None:
+        """Store files for a stored PQR message (size and sha256 computed here)."""
+
+    async def radicado_for_external_ids(self, external_ids: Collection[str]) -> str | None:
+        """The radicado of the PQR holding a message with any of these external ids (the most
+        recently stored match wins), or None."""
+
+    async def raw_counts(self, *, channel: str | None = None) -> dict[str, int]:
+        """How many raw messages were kept, by disposition."""
+
+    async def list_raw(self, *, disposition: str | None = None, limit: int = 100) -> list[RawMessage]:
+        """Raw messages, newest first, optionally of one disposition."""
+
+    async def attachments_of(self, message_id: int) -> list[tuple[StoredAttachment, int, str]]:
+        """A stored message's files with their size and sha256."""
+
+
+@dataclass
+class TelegramConversation:
+    """A Telegram filing conversation in progress: its `step` and the draft (`data`, JSON-able).
+    `last_update_id` is the newest update applied, so a redelivered update is not applied twice."""
+
+    chat_id: int
+    user_id: int
+    language: str
+    step: str
+    data: dict[str, Any]
+    last_update_id: int
+    updated_at: dt.datetime
+
+
+class TelegramStore(Protocol):
+    """Telegram conversation state and the map from bot messages to the PQR they speak about."""
+
+    async def conversation(self, chat_id: int) -> TelegramConversation | None:
+        """The chat's conversation (locked for this transaction on PostgreSQL), or None."""
+
+    async def save_conversation(self, conv: TelegramConversation) -> None:
+        """Insert or replace the chat's conversation."""
+
+    async def drop_conversation(self, chat_id: int) -> bool:
+        """Delete the chat's conversation; False when there was none."""
+
+    async def idle_conversations(self, updated_before: dt.datetime, *, limit: int = 100) -> list[TelegramConversation]:
+        """Conversations not touched since `updated_before`, oldest first."""
+
+    async def remember_message(self, chat_id: int, message_id: int, pqr_id: int, *, kind: str,
+                               at: dt.datetime) -> None:
+        """Record that bot message `message_id` in `chat_id` speaks about PQR `pqr_id`."""
+
+    async def radicado_for_message(self, chat_id: int, message_id: int) -> str | None:
+        """The radicado a bot message in this chat speaks about, or None."""
+
+    async def has_message(self, radicado: str, *, kind: str) -> bool:
+        """Whether a bot message of `kind` about this PQR was recorded."""
+
+    async def add_attachments(self, message_id: int, files: Collection[StoredAttachment]) -> None:
+        """Store files for a stored PQR message (size and sha256 computed here)."""
+
+
+class PenaltyRepository(Protocol):
+    """Penalties with their evidence (files included) and their events."""
+
+    async def add(self, penalty: Penalty) -> None:
+        """Insert a new penalty with its evidence and events; sets `penalty.id`."""
+
+    async def get(self, penalty_id: int) -> Penalty | None:
+        """The whole penalty, or None (locked for this transaction on PostgreSQL)."""
+
+    async def save(self, penalty: Penalty) -> None:
+        """Write the columns; insert evidence without id and events not stored yet."""
+
+    async def list(self, *, status: PenaltyStatus | None = None, registered_from: dt.datetime | None = None,
+                   registered_before: dt.datetime | None = None, details: bool = True,
+                   limit: int | None = None) -> list[Penalty]:
+        """Penalties in registration order, filtered by status and registration window."""
+
+
+class ContractStore(Protocol):
+    """Snapshots of the validated contract files; the newest is in force for every instance."""
+
+    async def put(self, data: Any, *, source: str, now: dt.datetime) -> int:
+        """Store a snapshot (JSON-able data); returns its id, the registry version."""
+
+    async def latest_id(self) -> int | None:
+        """The version in force, or None when contracts were never reloaded."""
+
+    async def get(self, snapshot_id: int) -> Any:
+        """A snapshot's data, or None."""

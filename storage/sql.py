@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.repositories.audit import SqlAuditLog, SqlInboundKeys
 from storage.repositories.customers import SqlCustomerRepository
+from storage.repositories.mail import SqlMailStore
 from storage.repositories.outbox import SqlOutbox
+from storage.repositories.penalties import SqlContractStore, SqlPenaltyRepository
 from storage.repositories.pqrs import DEFAULT_RADICADO_FORMAT, SqlPqrRepository
+from storage.repositories.scheduling import SqlLeases, SqlSlaAlerts
+from storage.repositories.telegram import SqlTelegramStore
 
 __all__ = ["DEFAULT_RADICADO_FORMAT", "READONLY_OPTION", "SqlAuditLog", "SqlCustomerRepository",
-           "SqlInboundKeys", "SqlOutbox", "SqlPqrRepository", "SqlUnitOfWork"]
+           "SqlInboundKeys", "SqlMailStore", "SqlOutbox", "SqlPqrRepository", "SqlUnitOfWork"]
 
 # Execution option read by the SQLite "begin" listener: read-only work starts a deferred BEGIN
 # instead of taking the write lock with BEGIN IMMEDIATE.
@@ -29,6 +35,12 @@ class SqlUnitOfWork:
     audit: SqlAuditLog
     outbox: SqlOutbox
     inbound: SqlInboundKeys
+    telegram: SqlTelegramStore
+    leases: SqlLeases
+    alerts: SqlSlaAlerts
+    mail: SqlMailStore
+    penalties: SqlPenaltyRepository
+    contracts: SqlContractStore
 
     def __init__(self, engine: AsyncEngine, *, readonly: bool = False) -> None:
         self._engine = engine
@@ -47,6 +59,12 @@ class SqlUnitOfWork:
         self.audit = SqlAuditLog(conn)
         self.outbox = SqlOutbox(conn)
         self.inbound = SqlInboundKeys(conn)
+        self.telegram = SqlTelegramStore(conn)
+        self.leases = SqlLeases(conn)
+        self.alerts = SqlSlaAlerts(conn)
+        self.mail = SqlMailStore(conn)
+        self.penalties = SqlPenaltyRepository(conn, readonly=self.readonly)
+        self.contracts = SqlContractStore(conn)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -74,3 +92,13 @@ class SqlUnitOfWork:
     async def rollback(self) -> None:
         """Drop what was done so far."""
         await self.connection.rollback()
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[object]:
+        """A SAVEPOINT: an exception inside rolls back only the work done inside, then
+        propagates; the outer transaction (begun here if needed) stays usable."""
+        conn = self.connection
+        if not conn.in_transaction():
+            await conn.begin()
+        async with conn.begin_nested() as nested:
+            yield nested

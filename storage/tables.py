@@ -185,3 +185,97 @@ inbound_keys = Table(
     Column("pqr_id", BigId, ForeignKey("pqrs.id", ondelete="SET NULL")),
     UniqueConstraint("channel", "key", name="uq_inbound_keys_channel_key"),
 )
+
+# -- scheduling: leader leases and the alerts already queued ------------------------------------
+
+leases = Table(
+    "leases", metadata,
+    Column("name", String(100), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+)
+
+sla_alerts = Table(
+    "sla_alerts", metadata,
+    Column("pqr_id", BigId, ForeignKey("pqrs.id", ondelete="CASCADE"), primary_key=True),
+    Column("kind", String(20), primary_key=True),
+    # An extension or a reopening moves due_at, which re-arms the alerts of the PQR.
+    Column("due_at", UtcDateTime, primary_key=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+# -- telegram: conversations in progress and the bot messages that speak about a PQR -------------
+
+telegram_conversations = Table(
+    "telegram_conversations", metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("language", String(10), nullable=False),
+    Column("step", String(20), nullable=False),
+    Column("data", Json, nullable=False),
+    Column("last_update_id", BigInteger, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False, index=True),
+)
+
+telegram_messages = Table(
+    "telegram_messages", metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("message_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("pqr_id", BigId, ForeignKey("pqrs.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("kind", String(20), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+)
+
+# -- penalties: the cases, the areas' evidence (files with their sha256) and contract snapshots ----
+
+penalties = Table(
+    "penalties", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("client", String(200), nullable=False),
+    Column("category", String(40), nullable=False),
+    # The decimal string exactly as given ("1500000.50"): money never goes through float.
+    Column("amount", String(40), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("status", String(40), nullable=False),
+    Column("decision", String(40)),
+    Column("area", String(200), nullable=False),
+    Column("pqr", String(64)),
+    Column("contract", String(200)),
+    Column("description", Text),
+    Column("registered_at", UtcDateTime, nullable=False, index=True),
+    Column("decided_by", String(400)),
+    Column("decided_at", UtcDateTime),
+    Column("decision_reason", Text),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+penalty_evidence = Table(
+    "penalty_evidence", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("penalty_id", Integer, ForeignKey("penalties.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("text", Text, nullable=False),
+    Column("author", String(400), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+)
+
+penalty_evidence_files = Table(
+    "penalty_evidence_files", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("evidence_id", Integer, ForeignKey("penalty_evidence.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("filename", String(400), nullable=False),
+    Column("content_type", String(200), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+)
+
+# `pqrbot contracts reload` stores the validated contract files here; every running instance
+# picks up the newest snapshot on its next use.
+contract_snapshots = Table(
+    "contract_snapshots", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("loaded_at", UtcDateTime, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("data", Json, nullable=False),
+)

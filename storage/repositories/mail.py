@@ -1,0 +1,83 @@
+"""`MailStore`: raw inbound messages (kept whatever became of them) and message attachments."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection
+from typing import Any
+
+from sqlalchemy import Row, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.ports import RawMessage, StoredAttachment
+from storage.repositories.common import chunks
+from storage.tables import attachments, messages, pqrs, raw_messages
+
+# Column limits of `attachments` (String(400), String(200)).
+_MAX_FILENAME = 400
+_MAX_CONTENT_TYPE = 200
+
+
+def _raw_from_row(r: Row[Any]) -> RawMessage:
+    return RawMessage(channel=r.channel, external_id=r.external_id, received_at=r.received_at,
+                      data=bytes(r.data), disposition=r.disposition, reason=r.reason,
+                      pqr_id=r.pqr_id, id=r.id)
+
+
+class SqlMailStore:
+    """`MailStore` on the `raw_messages` and `attachments` tables."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def keep_raw(self, raw: RawMessage) -> int:
+        """Insert the raw message; returns its id."""
+        external_id = raw.external_id[:998] if raw.external_id else None
+        return int((await self._conn.execute(
+            insert(raw_messages).values(channel=raw.channel, external_id=external_id,
+                                        received_at=raw.received_at, data=raw.data,
+                                        pqr_id=raw.pqr_id, disposition=raw.disposition,
+                                        reason=raw.reason)
+            .returning(raw_messages.c.id))).scalar_one())
+
+    async def add_attachments(self, message_id: int, files: Collection[StoredAttachment]) -> None:
+        """Insert the files of stored message `message_id`, with size and sha256."""
+        rows = [{"message_id": message_id, "filename": f.filename[:_MAX_FILENAME] or "attachment",
+                 "content_type": f.content_type[:_MAX_CONTENT_TYPE] or "application/octet-stream",
+                 "size": len(f.data), "sha256": hashlib.sha256(f.data).hexdigest(), "data": f.data}
+                for f in files]
+        if rows:
+            await self._conn.execute(insert(attachments), rows)
+
+    async def radicado_for_external_ids(self, external_ids: Collection[str]) -> str | None:
+        """The radicado holding any of the ids; the newest stored message wins."""
+        ids = [i for i in dict.fromkeys(external_ids) if i]
+        best: tuple[int, str] | None = None
+        for part in chunks(ids):
+            row = (await self._conn.execute(
+                select(messages.c.id, pqrs.c.radicado).join(pqrs, pqrs.c.id == messages.c.pqr_id)
+                .where(messages.c.external_id.in_(part)).order_by(messages.c.id.desc()).limit(1))).first()
+            if row is not None and (best is None or row.id > best[0]):
+                best = (row.id, row.radicado)
+        return best[1] if best else None
+
+    async def raw_counts(self, *, channel: str | None = None) -> dict[str, int]:
+        """Raw messages by disposition."""
+        stmt = select(raw_messages.c.disposition, func.count()).group_by(raw_messages.c.disposition)
+        if channel is not None:
+            stmt = stmt.where(raw_messages.c.channel == channel)
+        return {r[0]: int(r[1]) for r in await self._conn.execute(stmt)}
+
+    async def list_raw(self, *, disposition: str | None = None, limit: int = 100) -> list[RawMessage]:
+        """Newest first."""
+        stmt = select(raw_messages).order_by(raw_messages.c.id.desc()).limit(limit)
+        if disposition is not None:
+            stmt = stmt.where(raw_messages.c.disposition == disposition)
+        return [_raw_from_row(r) for r in (await self._conn.execute(stmt)).all()]
+
+    async def attachments_of(self, message_id: int) -> list[tuple[StoredAttachment, int, str]]:
+        """The files of one message, in insertion order, with size and sha256."""
+        rows = (await self._conn.execute(select(attachments).where(attachments.c.message_id == message_id)
+                                         .order_by(attachments.c.id))).all()
+        return [(StoredAttachment(r.filename, r.content_type, bytes(r.data)), r.size, r.sha256)
+                for r in rows]
