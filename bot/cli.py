@@ -11,6 +11,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bot import penalty_cli
 from bot.bootstrap import App, build
 from bot.clock import clock_from_env
 from bot.config import ConfigError, config_path, load_config
@@ -74,6 +75,17 @@ def parser() -> argparse.ArgumentParser:
     digest.add_argument("--send", action="store_true")
     digest.add_argument("--json", action="store_true")
 
+    outbox = sub.add_parser("outbox", help="operate the outgoing-message queue")
+    outbox_sub = outbox.add_subparsers(dest="outbox_command", required=True)
+    ol = outbox_sub.add_parser("list", help="queued, sent and dead messages (newest last)")
+    ol.add_argument("--status", choices=["pending", "sent", "dead"])
+    ol.add_argument("--limit", type=int, default=100)
+    ol.add_argument("--json", action="store_true")
+    orr = outbox_sub.add_parser("retry", help="put a dead (or pending) message back in the queue, due now")
+    orr.add_argument("id", type=int)
+
+    penalty_cli.add_parsers(sub)
+
     console = sub.add_parser("console", help="a local chat with the /pqr grammar")
     console.add_argument("--as", dest="identity", required=True, help="e.g. slack:U123")
     return p
@@ -107,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
 
 async def _dispatch(app: App, args: argparse.Namespace) -> None:
     handlers: dict[str, Callable[[App, argparse.Namespace], Awaitable[None]]] = {
-        "db": _db_upgrade, "pqr": _pqr, "digest": _digest, "console": _console,
+        "db": _db_upgrade, "pqr": _pqr, "digest": _digest, "console": _console, "outbox": _outbox,
+        "penalty": penalty_cli.penalty, "report": penalty_cli.report, "contracts": penalty_cli.contracts,
     }
     try:
         await app.db.upgrade()
@@ -180,7 +193,7 @@ async def _digest(app: App, args: argparse.Namespace) -> None:
     digest = await app.service.digest(at, details=args.json)
     if args.send:
         from bot.digest import queue_digest
-        queued = await queue_digest(app, digest)
+        queued = await queue_digest(app.db, app.config, app.service.calendar, digest)
         print(f"digest queued for {queued} destination(s)", file=sys.stderr)
     cal = app.service.calendar
     if args.json:
@@ -191,6 +204,29 @@ async def _digest(app: App, args: argparse.Namespace) -> None:
             print(f"{title}: {len(items)}")
             for p in items:
                 print(f"  {p.radicado}\t{cal.local(p.due_at).isoformat()}\t{p.assignee or '-'}\t{p.subject}")
+
+
+async def _outbox(app: App, args: argparse.Namespace) -> None:
+    if args.outbox_command == "retry":
+        async with app.db.uow() as uow:
+            ok = await uow.outbox.retry(args.id, now=app.clock())
+            await uow.commit()
+        if not ok:
+            raise Refused(f"outbox message {args.id} not found or already sent")
+        print(f"outbox message {args.id} queued again")
+        return
+    async with app.db.uow(readonly=True) as uow:
+        items = await uow.outbox.list(status=args.status, limit=args.limit)
+    if args.json:
+        _print_json([{"id": i.id, "channel": i.channel, "destination": i.destination, "status": i.status,
+                      "attempts": i.attempts, "kind": i.payload.get("kind"), "radicado": i.payload.get("radicado"),
+                      "next_attempt_at": i.next_attempt_at.isoformat() if i.next_attempt_at else None,
+                      "sent_at": i.sent_at.isoformat() if i.sent_at else None, "last_error": i.last_error}
+                     for i in items])
+        return
+    for i in items:
+        print(f"{i.id}\t{i.status}\t{i.channel}:{i.destination}\t{i.payload.get('kind', '-')}\t"
+              f"attempts={i.attempts}\t{i.last_error or ''}".rstrip())
 
 
 async def _console(app: App, args: argparse.Namespace) -> None:

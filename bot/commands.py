@@ -46,7 +46,8 @@ class _Usage(Exception):
 class CommandHandler:
     """Runs `/pqr …` text for an identity (`slack:U123`, `telegram:1001`, …)."""
 
-    def __init__(self, service: PqrService, roles: Roles, *, language: str = "es") -> None:
+    def __init__(self, service: PqrService, roles: Roles, *, language: str = "es",
+                 extra_verbs: dict[str, Verb] | None = None) -> None:
         self.service = service
         self.roles = roles
         self.lang = language
@@ -56,6 +57,7 @@ class CommandHandler:
             "close": self._close, "reopen": self._reopen, "due": self._due, "stats": self._stats,
             "new": self._new,
         }
+        self.verbs.update(extra_verbs or {})  # e.g. `penalty`, `contract` (bot.penalty_commands)
 
     # -- entry point ----------------------------------------------------------------------------
     async def handle(self, actor: str, text: str, now: dt.datetime) -> Reply:

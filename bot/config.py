@@ -83,6 +83,22 @@ class ConsoleChannel(_Model):
     enabled: bool = True
 
 
+class RateLimit(_Model):
+    max_messages: int = Field(20, ge=1)
+    window_minutes: int = Field(60, ge=1)
+
+
+class SmtpTls(_Model):
+    cert_file: str | None = None
+    key_file: str | None = None
+    require_starttls: bool = False
+
+
+class SmtpAuth(_Model):
+    username_env: str | None = None
+    password_env: str | None = None
+
+
 class EmailChannel(_Model):
     enabled: bool = True
     listen: Listen = Listen()
@@ -90,6 +106,11 @@ class EmailChannel(_Model):
     address: str = "pqr@pqr.example.co"
     max_message_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     relay: Relay = Relay()
+    default_type: PqrType = PqrType.PETICION
+    reopen_closed: bool = True
+    rate_limit: RateLimit = RateLimit()
+    tls: SmtpTls = SmtpTls()
+    auth: SmtpAuth = SmtpAuth()
 
 
 class SlackHttp(_Model):
@@ -113,6 +134,8 @@ class TelegramWebhook(_Model):
     port: int = Field(8443, ge=0, le=65535)
     path: str = "/telegram"
     secret_token_env: str = "TELEGRAM_WEBHOOK_SECRET"
+    # The public HTTPS URL Telegram posts to (what setWebhook registers); null: register it yourself.
+    public_url: str | None = None
 
 
 class TelegramChannel(_Model):
@@ -121,6 +144,8 @@ class TelegramChannel(_Model):
     token_env: str = "TELEGRAM_BOT_TOKEN"
     base_url: str = "https://api.telegram.org/bot"
     webhook: TelegramWebhook = TelegramWebhook()
+    # A filing conversation untouched this long is dropped (nothing is filed).
+    conversation_timeout_minutes: int = Field(30, ge=1, le=1440)
 
 
 class Channels(_Model):
@@ -137,6 +162,29 @@ class Digest(_Model):
     emails: tuple[str, ...] = ()
 
 
+class Scheduler(_Model):
+    tick_seconds: float = Field(60, gt=0, le=3600)
+    lease_seconds: float = Field(90, gt=0, le=3600)
+
+
+class OutboxSettings(_Model):
+    max_attempts: int = Field(8, ge=1, le=100)
+    base_delay_seconds: float = Field(5, gt=0)
+    max_delay_seconds: float = Field(3600, gt=0)
+    poll_seconds: float = Field(1, gt=0, le=60)
+
+
+class Contracts(_Model):
+    # YAML files with clients, contracts (ANS) and areas; relative paths from the working directory.
+    files: tuple[str, ...] = ()
+
+
+class Accounting(_Model):
+    # Where accepted penalties are sent for payment.
+    slack_channel: str | None = None
+    emails: tuple[str, ...] = ()
+
+
 class Config(_Model):
     timezone: str = "America/Bogota"
     language: Literal["es", "en"] = "es"
@@ -147,6 +195,10 @@ class Config(_Model):
     roles: Roles = Roles()
     channels: Channels = Channels()
     digest: Digest = Digest()
+    scheduler: Scheduler = Scheduler()
+    outbox: OutboxSettings = OutboxSettings()
+    contracts: Contracts = Contracts()
+    accounting: Accounting = Accounting()
 
     @field_validator("timezone")
     @classmethod

@@ -24,6 +24,7 @@ class Notifier:
 
     calendar: BusinessCalendar
     email_address: str = "pqr@pqr.example.co"
+    slack_triage_channel: str | None = None   # set when the Slack channel is enabled
 
     def format_instant(self, instant: dt.datetime, lang: str) -> str:
         local = self.calendar.local(instant)
@@ -41,9 +42,13 @@ class Notifier:
                 return channel, options[channel]  # type: ignore[return-value]
         return None
 
-    def new_message_id(self) -> str:
+    def new_message_id(self, radicado: str | None = None) -> str:
+        """A fresh Message-ID on our domain. It starts with the radicado, so a customer's answer
+        whose In-Reply-To/References name it finds the PQR even when the mail itself (an
+        acknowledgment) is not stored as a PQR message."""
         domain = self.email_address.rpartition("@")[2] or "pqrbot.local"
-        return f"<{uuid.uuid4().hex}@{domain}>"
+        prefix = f"{radicado}." if radicado else ""
+        return f"<{prefix}{uuid.uuid4().hex}@{domain}>"
 
     def to_customer(self, pqr: Pqr, *, kind: str, subject_key: str, text: str,
                     message: Message | None = None, dedupe_key: str | None = None) -> OutboxItem | None:
@@ -63,7 +68,7 @@ class Notifier:
             "text": text,
         }
         if channel == "email":
-            message_id = self.new_message_id()
+            message_id = self.new_message_id(pqr.radicado)
             payload.update(message_id=message_id, in_reply_to=thread[-1] if thread else None,
                            references=thread[-10:], auto_submitted=kind != "reply")
             if message is not None:
@@ -84,3 +89,12 @@ class Notifier:
         text = t(lang, "customer.extension", type=t(lang, f"type.{pqr.type.value}").lower(),
                  radicado=pqr.radicado, due=self.format_instant(pqr.due_at, lang), reason=reason)
         return self.to_customer(pqr, kind="extension", subject_key="customer.extension_subject", text=text)
+
+    def slack_triage(self, pqr: Pqr) -> OutboxItem | None:
+        """The new-PQR announcement (card + buttons) for Slack's triage channel; None when Slack
+        is off. The adapter renders the card from the PQR's state at send time."""
+        if not self.slack_triage_channel or not pqr.radicado:
+            return None
+        return OutboxItem(channel="slack", destination=self.slack_triage_channel,
+                          payload={"kind": "triage", "radicado": pqr.radicado},
+                          dedupe_key=f"slack-triage:{pqr.radicado}", pqr_id=pqr.id)

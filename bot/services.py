@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from bot.notifications import Notifier
 from domain.customer import Customer, identity
@@ -12,7 +13,7 @@ from domain.errors import NotFound
 from domain.events import ActionRefused
 from domain.pqr import Pqr, SlaWindows, sla_windows
 from domain.pqr_types import PqrType, Status
-from domain.terms import TermPolicy
+from domain.terms import ContractTerms, TermPolicy
 from storage.ports import Database, PqrFilter, Stats, UnitOfWork
 
 
@@ -38,18 +39,32 @@ class FilingRequest:
 
 @dataclass(frozen=True)
 class Digest:
+    """The SLA digest as of `at`. With a `limit`, each list holds only its first PQRs, oldest due
+    first; `counts` and `groups` (area, assignee, count) always cover every PQR of a section."""
+
     at: dt.datetime
     breached: list[Pqr] = field(default_factory=list)
     due_today: list[Pqr] = field(default_factory=list)
     due_soon: list[Pqr] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    groups: dict[str, list[tuple[str | None, str | None, int]]] = field(default_factory=dict)
+
+
+class ContractLinker(Protocol):
+    """Which contract a sender's PQR falls under (`bot.contracts.ContractService`)."""
+
+    async def terms_for(self, uow: UnitOfWork, *, email: str | None,
+                        telegram_user: int | None) -> ContractTerms | None: ...
 
 
 class PqrService:
     """The PQR use cases, on a storage `Database`."""
 
     def __init__(self, db: Database, *, policy: TermPolicy, notifier: Notifier,
-                 radicado_format: str = "PQR-{year}-{seq:06d}", warn_before_days: int = 2) -> None:
+                 radicado_format: str = "PQR-{year}-{seq:06d}", warn_before_days: int = 2,
+                 contracts: ContractLinker | None = None) -> None:
         self.db = db
+        self.contracts = contracts
         self.policy = policy
         self.calendar = policy.calendar
         self.notifier = notifier
@@ -70,14 +85,21 @@ class PqrService:
         if req.inbound_key and not await uow.inbound.remember(*req.inbound_key, now=req.received_at):
             return None
         customer = await self._customer(uow, req)
+        contract = (await self.contracts.terms_for(uow, email=req.email or customer.email,
+                                                   telegram_user=req.telegram_chat_id or customer.telegram_chat_id)
+                    if self.contracts is not None else None)
         pqr = Pqr.file(pqr_type=req.pqr_type, channel=req.channel, customer=customer,
                        subject=req.subject, body=req.body, received_at=req.received_at,
-                       policy=self.policy, actor=req.actor, area=req.area, external_id=req.external_id)
+                       policy=self.policy, actor=req.actor, area=req.area, external_id=req.external_id,
+                       contract=contract)
         year = self.calendar.local(req.received_at).year
         await uow.pqrs.add(pqr, radicado_format=self.radicado_format, year=year)
         ack = self.notifier.acknowledgment(pqr)
         if ack is not None:
             await uow.outbox.put(ack, now=req.received_at)
+        triage = self.notifier.slack_triage(pqr)
+        if triage is not None:
+            await uow.outbox.put(triage, now=req.received_at)
         return pqr
 
     async def _customer(self, uow: UnitOfWork, req: FilingRequest) -> Customer:
@@ -214,12 +236,22 @@ class PqrService:
     def windows(self, now: dt.datetime) -> SlaWindows:
         return sla_windows(now, self.calendar, self.warn_before_days)
 
-    async def digest(self, now: dt.datetime, *, details: bool = False) -> Digest:
-        """Open PQRs breached, due today and due soon as of `now`, oldest due first."""
+    async def digest(self, now: dt.datetime, *, details: bool = False, limit: int | None = None) -> Digest:
+        """Open PQRs breached, due today and due soon as of `now`, oldest due first. A message
+        digest passes `limit` (it shows that many per section; counts and groups come from SQL);
+        the full export (`pqrbot digest --json`) passes none."""
         w = self.windows(now)
+        sections = {"breached": PqrFilter(due_before=w.now, limit=limit),
+                    "due_today": PqrFilter(due_from=w.now, due_before=w.end_of_today, limit=limit),
+                    "due_soon": PqrFilter(due_from=w.end_of_today, due_before=w.end_of_soon, limit=limit)}
+        lists: dict[str, list[Pqr]] = {}
+        counts: dict[str, int] = {}
+        groups: dict[str, list[tuple[str | None, str | None, int]]] = {}
         async with self.db.uow(readonly=True) as uow:
-            breached = await uow.pqrs.list(PqrFilter(due_before=w.now), details=details)
-            today = await uow.pqrs.list(PqrFilter(due_from=w.now, due_before=w.end_of_today), details=details)
-            soon = await uow.pqrs.list(PqrFilter(due_from=w.end_of_today, due_before=w.end_of_soon), details=details)
-        return Digest(at=now, breached=breached, due_today=today, due_soon=soon)
+            for key, flt in sections.items():
+                lists[key] = await uow.pqrs.list(flt, details=details)
+                groups[key] = await uow.pqrs.group_counts(flt)
+                counts[key] = sum(n for _, _, n in groups[key])
+        return Digest(at=now, breached=lists["breached"], due_today=lists["due_today"],
+                      due_soon=lists["due_soon"], counts=counts, groups=groups)
 

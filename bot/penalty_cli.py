@@ -1,0 +1,216 @@
+"""`pqrbot penalty …`, `pqrbot report penalties …` and `pqrbot contracts …` (DESIGN.md's CLI).
+Refusals raise `bot.cli.Refused` (exit 1 with one line on stderr)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import mimetypes
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from bot.contracts_config import ContractsError
+from bot.penalties import BadMonth, NewPenalty
+from bot.penalty_report import PenaltyReport, report_json, write_xlsx
+from bot.serialize import event_json
+from domain.calendar import BusinessCalendar
+from domain.errors import DomainError
+from domain.penalty import EvidenceFile, Penalty, PenaltyCategory, PenaltyStatus, parse_amount, parse_currency
+
+if TYPE_CHECKING:
+    from bot.bootstrap import App
+
+CLI_ACTOR = "cli:operator"
+
+
+def _refuse(message: str) -> NoReturn:
+    from bot.cli import Refused
+    raise Refused(message)
+
+
+def _print_json(doc: Any) -> None:
+    json.dump(doc, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def penalty_json(p: Penalty, cal: BusinessCalendar) -> dict[str, Any]:
+    """A penalty as DESIGN.md fixes it; `amount` is the decimal string exactly as given."""
+    return {"id": p.id, "client": p.client, "category": p.category.value, "amount": str(p.amount),
+            "currency": p.currency, "status": p.status.value, "area": p.area, "pqr": p.pqr,
+            "contract": p.contract, "description": p.description,
+            "registered_at": cal.local(p.registered_at).isoformat(),
+            "decision": p.decision.value if p.decision else None, "decided_by": p.decided_by,
+            "decision_reason": p.decision_reason,
+            "evidence": [{"text": e.text, "author": e.author, "at": cal.local(e.at).isoformat(),
+                          "files": [{"filename": f.filename, "content_type": f.content_type, "size": f.size,
+                                     "sha256": f.sha256} for f in e.files]} for e in p.evidence],
+            "events": [event_json(e, cal) for e in p.events]}
+
+
+def add_parsers(sub: Any) -> None:
+    """Add `penalty`, `report` and `contracts` to the top-level subparsers."""
+    pen = sub.add_parser("penalty", help="contractual penalties")
+    ps = pen.add_subparsers(dest="penalty_command", required=True)
+    new = ps.add_parser("new", help="register a penalty (the area is asked for evidence)")
+    new.add_argument("--client", required=True)
+    new.add_argument("--category", required=True, choices=[c.value for c in PenaltyCategory])
+    new.add_argument("--amount", required=True, help="a decimal, e.g. 1500000.50")
+    new.add_argument("--currency", default="COP")
+    new.add_argument("--area", required=True)
+    new.add_argument("--pqr", help="the (breached) PQR it comes from")
+    new.add_argument("--description")
+    new.add_argument("--json", action="store_true")
+    ev = ps.add_parser("evidence", help="attach the area's evidence (moves the case to en_evaluacion)")
+    ev.add_argument("id", type=int)
+    ev.add_argument("--text", required=True)
+    ev.add_argument("--file", action="append", default=[], help="a file to attach (repeatable)")
+    ev.add_argument("--as", dest="identity", required=True, help="e.g. slack:U0STAFF")
+    lst = ps.add_parser("list", help="every penalty, oldest first")
+    lst.add_argument("--status", choices=[s.value for s in PenaltyStatus])
+    lst.add_argument("--json", action="store_true")
+    show = ps.add_parser("show", help="one penalty with its evidence and audit trail")
+    show.add_argument("id", type=int)
+    show.add_argument("--json", action="store_true")
+    dec = ps.add_parser("decide", help="approve or reject (managers only)")
+    dec.add_argument("id", type=int)
+    way = dec.add_mutually_exclusive_group(required=True)
+    way.add_argument("--approve", action="store_true")
+    way.add_argument("--reject", action="store_true")
+    dec.add_argument("--reason", required=True)
+    dec.add_argument("--as", dest="identity", required=True)
+    dec.add_argument("--json", action="store_true")
+    paid = ps.add_parser("paid", help="accounting has paid an authorized penalty")
+    paid.add_argument("id", type=int)
+    paid.add_argument("--as", dest="identity", required=True)
+    paid.add_argument("--json", action="store_true")
+
+    rep = sub.add_parser("report", help="reports")
+    rs = rep.add_subparsers(dest="report_command", required=True)
+    rp = rs.add_parser("penalties", help="the monthly penalty report")
+    rp.add_argument("--month", required=True, help="YYYY-MM")
+    rp.add_argument("--xlsx", help="also write the workbook to this file")
+    rp.add_argument("--json", action="store_true")
+
+    con = sub.add_parser("contracts", help="clients, contracts (ANS) and areas")
+    cs = con.add_subparsers(dest="contracts_command", required=True)
+    cs.add_parser("reload", help="re-read the contract files; running instances pick them up")
+    cl = cs.add_parser("list", help="the clients and contracts in force")
+    cl.add_argument("--json", action="store_true")
+
+
+def _print_penalty(app: App, p: Penalty, as_json: bool) -> None:
+    cal = app.penalties.calendar
+    if as_json:
+        _print_json(penalty_json(p, cal))
+        return
+    print(f"{p.id}\t{p.client}\t{p.category.value}\t{p.currency} {p.amount}\t{p.area}\t{p.status.value}\t{p.pqr or '-'}")
+
+
+async def penalty(app: App, args: argparse.Namespace) -> None:
+    """`pqrbot penalty new|evidence|list|show|decide|paid`."""
+    now, svc = app.clock(), app.penalties
+    try:
+        if args.penalty_command == "new":
+            req = NewPenalty(client=args.client, category=PenaltyCategory(args.category),
+                             amount=parse_amount(args.amount), currency=parse_currency(args.currency),
+                             area=args.area, actor=CLI_ACTOR, pqr=args.pqr, description=args.description)
+            _print_penalty(app, await svc.register(req, now=now), args.json)
+        elif args.penalty_command == "evidence":
+            files = [_read_file(name) for name in args.file]
+            p = await svc.add_evidence(args.id, args.text, actor=args.identity, now=now, files=files)
+            print(f"penalty {p.id}: evidence added ({p.status.value})")
+        elif args.penalty_command == "list":
+            found = await svc.list(status=PenaltyStatus(args.status) if args.status else None)
+            if args.json:
+                _print_json([penalty_json(p, svc.calendar) for p in found])
+            else:
+                for p in found:
+                    _print_penalty(app, p, False)
+        elif args.penalty_command == "show":
+            p = await svc.show(args.id)
+            _print_penalty(app, p, args.json)
+            if not args.json:
+                for e in p.events:
+                    print(f"  {svc.calendar.local(e.at).isoformat()}  {e.kind:<18} {e.actor:<24} "
+                          f"{e.from_ or ''} → {e.to or ''} {e.reason or ''}".rstrip())
+        elif args.penalty_command == "decide":
+            p = await svc.decide(args.id, bool(args.approve), args.reason, args.identity, now)
+            _print_penalty(app, p, args.json)
+        elif args.penalty_command == "paid":
+            _print_penalty(app, await svc.mark_paid(args.id, actor=args.identity, now=now), args.json)
+    except DomainError as exc:
+        _refuse(f"penalty: {_reason(exc)}")
+
+
+def _reason(exc: DomainError) -> str:
+    from domain.errors import InvalidTransition, NotAllowed
+    from domain.penalty import AlreadyDecided
+    if isinstance(exc, AlreadyDecided):
+        return f"already decided ({exc.decision} by {exc.by}); nothing changed"
+    if isinstance(exc, NotAllowed):
+        return "only managers may decide penalties" if str(exc) == "not_manager" else "only staff may do that"
+    if isinstance(exc, InvalidTransition):
+        return f"not allowed in state {exc.current}"
+    return str(exc) or type(exc).__name__
+
+
+def _read_file(name: str) -> EvidenceFile:
+    path = Path(name)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        _refuse(f"penalty: cannot read {name} ({exc.strerror})")
+    content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return EvidenceFile(filename=path.name, content_type=content_type, data=data)
+
+
+async def report(app: App, args: argparse.Namespace) -> None:
+    """`pqrbot report penalties --month YYYY-MM [--xlsx FILE] [--json]`."""
+    try:
+        found = await app.penalties.month(args.month)
+    except BadMonth:
+        _refuse(f"report: {args.month!r} is not a month (YYYY-MM)")
+    rep = PenaltyReport.of(args.month, found)
+    cal = app.penalties.calendar
+    if args.xlsx:
+        write_xlsx(rep, args.xlsx, cal)
+        print(f"workbook written to {args.xlsx}", file=sys.stderr)
+    if args.json:
+        _print_json(report_json(rep, cal))
+    else:
+        from bot.penalty_report import report_text
+        print(report_text(rep, app.config.language))
+
+
+async def contracts(app: App, args: argparse.Namespace) -> None:
+    """`pqrbot contracts reload|list [--json]`."""
+    if args.contracts_command == "reload":
+        try:
+            registry = await app.contracts.reload(now=app.clock())
+        except ContractsError as exc:
+            _refuse(str(exc).replace("\n", "; "))
+        print(f"{len(registry.clients)} client(s), {len(registry.contracts)} contract(s), "
+              f"{len(registry.areas)} area(s) loaded")
+        return
+    registry = await app.contracts.registry()
+    if args.json:
+        _print_json({
+            "clients": [{"name": c.name, "nit": c.nit, "segment": c.segment.value, "email_domains": list(c.email_domains),
+                         "addresses": list(c.addresses), "telegram_users": list(c.telegram_users),
+                         "contract": c.contract} for c in registry.clients],
+            "contracts": [{"name": k.name, "client": k.client, "pauses_when_waiting": k.terms.pauses_when_waiting,
+                           "targets": {t.value: {"first_response": k.terms.first_response[t].label()
+                                                 if t in k.terms.first_response else None,
+                                                 "resolution": k.terms.resolution[t].label()
+                                                 if t in k.terms.resolution else None}
+                                       for t in sorted(set(k.terms.resolution) | set(k.terms.first_response))},
+                           "penalties": [{"category": c.category.value, "description": c.description,
+                                          "amount": str(c.amount) if c.amount is not None else None,
+                                          "currency": c.currency} for c in k.clauses]}
+                          for k in registry.contracts],
+            "areas": [{"name": a.name, "slack_channel": a.slack_channel, "slack_user": a.slack_user,
+                       "emails": list(a.emails)} for a in registry.areas]})
+        return
+    for c in registry.clients:
+        print(f"{c.name}\t{c.segment.value}\t{c.nit or '-'}\t{c.contract or '-'}\t{', '.join(c.email_domains)}")
