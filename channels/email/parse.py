@@ -1,0 +1,255 @@
+"""Raw RFC 5322 bytes -> `IncomingMessage`, tolerant of what real mail looks like.
+
+The stdlib email package with the modern policy does the MIME work; every text that leaves this
+module is valid Unicode (undecodable bytes are replaced, raw UTF-8 in headers is recovered), so
+storage never sees surrogates or NULs. Quoted replies are cut from the body in Spanish and English."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import re
+import unicodedata
+from email import policy
+from email.header import decode_header, make_header
+from email.message import EmailMessage, Message
+from email.utils import parseaddr
+from html.parser import HTMLParser
+
+from mailparser_reply import EmailReplyParser
+
+from channels.base import Attachment, IncomingMessage
+from domain.pqr_types import PqrType
+
+CHANNEL = "email"
+_ADDRESS = re.compile(r"^[^@\s<>()\",;:]+@[^@\s<>()\",;:]+\.[^@\s<>()\",;:]+$")
+_MSGID = re.compile(r"<[^<>\s]+>")
+_LATIN1 = {"iso-8859-1", "iso8859-1", "iso_8859-1", "latin-1", "latin1", "l1", "windows-1252", "cp1252"}
+# Gmail's Spanish quote header, which mail-parser-reply does not know; it may wrap onto a second line.
+_GMAIL_ES = re.compile(r"^[ \t]*El[ \t][^\n]{0,300}?(?:\n[^\n]{0,200}?)?escribi[óo][ \t]*:[ \t]*$",
+                       re.MULTILINE | re.IGNORECASE)
+_REPLY_PARSER = EmailReplyParser(languages=["es", "en"])
+# Cheap test for "there may be quoted mail here"; the reply parser (~2 ms on 5 KB) runs only then.
+_MAYBE_QUOTED = re.compile(r"^[ \t]*>|escribi[óo][ \t]*:|wrote[ \t]*:|^[ \t]*\*?(?:de|from|enviado|sent)[ \t]*:"
+                           r"|-{3,}[ \t]*(?:original|mensaje original|forwarded|mensaje reenviado)",
+                           re.MULTILINE | re.IGNORECASE)
+_PREFIX = re.compile(r"^\s*(?:(?:re|rv|fw|fwd|tr|aw|res|enc)\s*:\s*|\[[^\]]*\]\s*)+", re.IGNORECASE)
+_TYPES: tuple[tuple[re.Pattern[str], PqrType], ...] = (
+    (re.compile(r"^(?:derecho\s+de\s+peticion|peticion|petition)\b|\bderecho\s+de\s+peticion\b"), PqrType.PETICION),
+    (re.compile(r"^(?:queja|complaint)\b"), PqrType.QUEJA),
+    (re.compile(r"^(?:reclamo|reclamacion|claim)\b"), PqrType.RECLAMO),
+    (re.compile(r"^(?:sugerencia|suggestion)\b"), PqrType.SUGERENCIA),
+    (re.compile(r"^(?:felicitacion|felicitaciones|compliment)\b"), PqrType.FELICITACION),
+)
+
+
+def clean(text: str) -> str:
+    """Valid Unicode without NULs: surrogate-escaped raw bytes are re-read as UTF-8 (invalid
+    ones replaced)."""
+    if any("\ud800" <= ch <= "\udfff" for ch in text):
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return text.replace("\x00", "")
+
+
+def decode_bytes(data: bytes, charset: str | None) -> str:
+    """Text from bytes in the declared charset. Latin-1 is read as its superset Windows-1252;
+    US-ASCII, a missing, unknown or wrong charset fall back to UTF-8, then Windows-1252."""
+    name = (charset or "").strip().strip('"').lower()
+    if name in ("", "us-ascii", "ascii"):
+        order = ["utf-8", "cp1252"]
+    elif name in _LATIN1:
+        order = ["cp1252", "latin-1"]
+    else:
+        order = [name, "utf-8", "cp1252"]
+    for codec in order:
+        try:
+            return data.decode(codec)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return data.decode("cp1252", "replace")
+
+
+def parse_bytes(raw: bytes) -> EmailMessage:
+    """The message tree (never raises on malformed input; defects are recorded on the parts)."""
+    msg = email.message_from_bytes(raw, policy=policy.default)
+    assert isinstance(msg, EmailMessage)
+    return msg
+
+
+def header(msg: Message, name: str) -> str | None:
+    """A header's decoded value (RFC 2047 words included), or None when absent."""
+    try:
+        value = msg.get(name)
+        return None if value is None else clean(str(value)).strip()
+    except Exception:  # the modern policy's parser gave up: decode the raw value leniently
+        raw = next((v for k, v in msg.raw_items() if k.lower() == name.lower()), None)
+        if raw is None:
+            return None
+        try:
+            return clean(str(make_header(decode_header(str(raw))))).strip()
+        except Exception:
+            return clean(str(raw)).strip()
+
+
+def sender(msg: Message, mail_from: str | None) -> tuple[str | None, str | None]:
+    """(display name, address) of the author: the From header, else the envelope sender."""
+    name, address = "", ""
+    try:
+        value = msg.get("From")
+        addresses = getattr(value, "addresses", ())
+        if addresses:
+            name, address = addresses[0].display_name, addresses[0].addr_spec
+    except Exception:
+        pass
+    if not address:
+        name, address = parseaddr(header(msg, "From") or "")
+    address = clean(address).strip().strip("<>")
+    if not _ADDRESS.match(address) or len(address) > 254:
+        address = (mail_from or "").strip().strip("<>")
+    ok = bool(_ADDRESS.match(address)) and len(address) <= 254
+    return (clean(name).strip() or None), (address.lower() if ok else None)
+
+
+def message_ids(value: str | None) -> list[str]:
+    """The `<id>` tokens of a Message-ID, In-Reply-To or References value, in order."""
+    return _MSGID.findall(value or "")
+
+
+class _HtmlText(HTMLParser):
+    _BLOCK = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style", "head", "title"):
+            self._skip += 1
+        elif tag in self._BLOCK:
+            self.out.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style", "head", "title"):
+            self._skip = max(0, self._skip - 1)
+        elif tag in self._BLOCK:
+            self.out.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.out.append(data)
+
+
+def html_to_text(html: str) -> str:
+    """Readable plain text from HTML: tags dropped, blocks on their own lines."""
+    parser = _HtmlText()
+    try:
+        parser.feed(html)
+        parser.close()
+    except Exception:
+        return re.sub(r"<[^>]+>", " ", html)
+    lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in "".join(parser.out).splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def strip_quoted(text: str) -> str:
+    """The new part of a reply: quoted earlier mail cut in Spanish (Gmail and Outlook styles) and
+    English. The whole text when nothing new would be left."""
+    if not _MAYBE_QUOTED.search(text):
+        return text.strip()
+    match = _GMAIL_ES.search(text)
+    cut = text[:match.start()] if match else text
+    try:
+        reply = _REPLY_PARSER.parse_reply(text=cut)
+    except Exception:
+        reply = cut
+    reply = (reply or "").strip()
+    return reply or text.strip()
+
+
+def pqr_type_from_subject(subject: str | None) -> PqrType | None:
+    """The type a subject names plainly ("Queja …", "Reclamo …", "Derecho de petición …")."""
+    if not subject:
+        return None
+    plain = unicodedata.normalize("NFKD", subject).encode("ascii", "ignore").decode().lower()
+    plain = _PREFIX.sub("", plain).strip()
+    for pattern, pqr_type in _TYPES:
+        if pattern.search(plain):
+            return pqr_type
+    return None
+
+
+def _part_bytes(part: Message) -> bytes:
+    try:
+        data = part.get_payload(decode=True)
+    except Exception:
+        data = None
+    if isinstance(data, bytes):
+        return data
+    payload = part.get_payload()
+    return payload.encode("utf-8", "surrogateescape") if isinstance(payload, str) else b""
+
+
+def _collect(part: Message, texts: list[str], htmls: list[str], files: list[Attachment]) -> None:
+    ctype = part.get_content_type()
+    try:
+        disposition = part.get_content_disposition()
+        filename = part.get_filename()
+    except Exception:
+        disposition, filename = None, None
+    if ctype in ("message/rfc822", "message/global") or (part.is_multipart() and filename):
+        inner = part.get_payload()
+        sub = inner[0] if isinstance(inner, list) and inner else None
+        data = sub.as_bytes(policy=policy.SMTP) if isinstance(sub, Message) else _part_bytes(part)
+        files.append(Attachment(clean(filename or "message.eml"), ctype, data))
+        return
+    if part.is_multipart():
+        for sub in part.get_payload():
+            if isinstance(sub, Message):
+                _collect(sub, texts, htmls, files)
+        return
+    data = _part_bytes(part)
+    if ctype in ("text/plain", "text/html") and disposition != "attachment" and not filename:
+        text = clean(decode_bytes(data, part.get_content_charset()))
+        (texts if ctype == "text/plain" else htmls).append(text)
+        return
+    if not data and not filename:
+        return
+    files.append(Attachment(clean(filename or f"part-{len(files) + 1}"), ctype, data))
+
+
+def body_and_files(msg: Message) -> tuple[str, tuple[Attachment, ...]]:
+    """The message text (plain parts, else HTML parts as text) and its attachments."""
+    texts: list[str] = []
+    htmls: list[str] = []
+    files: list[Attachment] = []
+    _collect(msg, texts, htmls, files)
+    text = "\n\n".join(t.strip() for t in texts if t.strip())
+    if not text:
+        text = "\n\n".join(html_to_text(h) for h in htmls if h.strip())
+    return text.replace("\r\n", "\n").replace("\r", "\n"), tuple(files)
+
+
+def language(msg: Message) -> str | None:
+    """`en` or `es` when the message declares its language, else None."""
+    declared = (header(msg, "Content-Language") or "").lower()
+    for lang in ("es", "en"):
+        if declared.startswith(lang):
+            return lang
+    return None
+
+
+def to_incoming(msg: EmailMessage, raw: bytes, *, mail_from: str | None,
+                received_at: dt.datetime) -> IncomingMessage:
+    """The normalized inbound message. `sender` is `email:<address>` (`email:` alone when no
+    usable address was found); `in_reply_to` holds References then In-Reply-To ids."""
+    name, address = sender(msg, mail_from)
+    own_ids = message_ids(header(msg, "Message-ID"))
+    thread = message_ids(header(msg, "References")) + message_ids(header(msg, "In-Reply-To"))
+    text, files = body_and_files(msg)
+    return IncomingMessage(
+        channel=CHANNEL, sender=f"email:{address or ''}", text=strip_quoted(text) if text else "",
+        received_at=received_at, sender_name=name, subject=header(msg, "Subject"),
+        external_id=own_ids[0][:998] if own_ids else None,
+        in_reply_to=tuple(dict.fromkeys(thread[-50:])), language=language(msg),
+        attachments=files, raw=raw, meta={"mail_from": mail_from})

@@ -1,0 +1,155 @@
+"""The SMTP server (aiosmtpd, on the running event loop) and its handler.
+
+RCPT outside our domains: 550 (not a relay). Too big: 552 (aiosmtpd's SIZE limit). DATA: the
+message is parsed, run through the loop filter and handed to intake; `250` only once intake has
+committed it, `451` when storage fails, so the sending server tries again later."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import os
+import ssl
+import weakref
+from collections.abc import Iterable
+from typing import Any
+
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+from bot.clock import Clock
+from bot.config import EmailChannel as EmailConfig
+from bot.intake import IntakeService
+from channels.base import IncomingMessage
+from channels.email.loops import LoopFilter
+from channels.email.parse import CHANNEL, parse_bytes, pqr_type_from_subject, to_incoming
+
+log = logging.getLogger(__name__)
+
+# Protocol answers (read by mail servers and shown in bounces), not catalogue texts.
+NOT_OURS = "550 5.7.1 Relaying denied: this server only takes mail for {domains}"
+TRY_LATER = "451 4.3.0 Temporary failure storing the message; please try again later"
+ACCEPTED = "250 2.0.0 OK: {what}"
+
+
+class SmtpHandler:
+    """aiosmtpd handler: recipient check, then parse -> loop filter -> intake -> status line."""
+
+    def __init__(self, intake: IntakeService, loops: LoopFilter, domains: Iterable[str], clock: Clock) -> None:
+        self.intake = intake
+        self.loops = loops
+        self.domains = {d.strip().lower() for d in domains}
+        self.clock = clock
+
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
+                          rcpt_options: list[str]) -> str:
+        """Only addresses of our domains."""
+        if address.rpartition("@")[2].strip().lower() not in self.domains:
+            return NOT_OURS.format(domains=", ".join(sorted(self.domains)))
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        """Commit the message (filed, joined, duplicate or kept aside), then answer 250."""
+        raw = envelope.original_content or envelope.content or b""
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8", "surrogateescape")
+        now = self.clock()
+        mail_from = envelope.mail_from
+        try:
+            parsed = parse_bytes(raw)
+            incoming = to_incoming(parsed, raw, mail_from=mail_from, received_at=now)
+            address = incoming.sender.partition(":")[2] or None
+            reason = self.loops.reason(parsed, mail_from=mail_from, sender=address, now=now)
+            pqr_type = pqr_type_from_subject(incoming.subject)
+        except Exception as exc:  # unreadable mail is kept aside, not refused: it is evidence too
+            log.warning("email: unparseable message from %r: %s", mail_from, exc)
+            incoming = IncomingMessage(channel=CHANNEL, sender="email:", text="", received_at=now, raw=raw)
+            reason, pqr_type = f"unparseable: {type(exc).__name__}: {exc}"[:500], None
+        try:
+            result = await self.intake.receive(incoming, pqr_type=pqr_type, kept_aside=reason)
+        except Exception:
+            log.exception("email: storing a message from %r failed", mail_from)
+            return TRY_LATER
+        return ACCEPTED.format(what=result.radicado or result.disposition)
+
+    async def handle_exception(self, error: Exception) -> str:
+        """Anything unexpected is temporary for the sender: 451, and no internals leaked."""
+        log.error("email: SMTP session error: %s: %s", type(error).__name__, error)
+        return TRY_LATER
+
+
+def _tls_context(cfg: EmailConfig) -> ssl.SSLContext | None:
+    if not (cfg.tls.cert_file and cfg.tls.key_file):
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cfg.tls.cert_file, cfg.tls.key_file)
+    return context
+
+
+def _authenticator(cfg: EmailConfig) -> Any:
+    if not (cfg.auth.username_env and cfg.auth.password_env):
+        return None
+    user = os.environ.get(cfg.auth.username_env)
+    password = os.environ.get(cfg.auth.password_env)
+    if not user or not password:
+        raise RuntimeError(f"channels.email.auth: set the environment variables "
+                           f"{cfg.auth.username_env} and {cfg.auth.password_env}")
+
+    def check(server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any) -> AuthResult:
+        ok = (isinstance(data, LoginPassword)
+              and hmac.compare_digest(data.login, user.encode())
+              and hmac.compare_digest(data.password, password.encode()))
+        return AuthResult(success=ok, handled=False)
+
+    return check
+
+
+class _LenientSMTP(SMTP):
+    """Data lines up to 64 KiB: RFC 5321 says 1,000, but real mail (HTML generators, long links)
+    breaks that and mail servers such as Postfix accept it; refusing would lose a PQR."""
+
+    line_length_limit = 65536
+
+
+class SmtpServer:
+    """An aiosmtpd SMTP server bound on the running loop (no thread: intake shares the loop)."""
+
+    def __init__(self, handler: SmtpHandler, cfg: EmailConfig) -> None:
+        self.handler = handler
+        self.cfg = cfg
+        self._server: asyncio.Server | None = None
+        self._sessions: weakref.WeakSet[SMTP] = weakref.WeakSet()
+
+    async def start(self) -> tuple[str, int]:
+        """Listen on `cfg.listen`; returns the bound (host, port) (port 0 picks a free one)."""
+        loop = asyncio.get_running_loop()
+        tls = _tls_context(self.cfg)
+        authenticator = _authenticator(self.cfg)
+        hostname = self.cfg.domains[0] if self.cfg.domains else "pqrbot"
+
+        def factory() -> SMTP:
+            smtp = _LenientSMTP(self.handler, data_size_limit=self.cfg.max_message_bytes, enable_SMTPUTF8=True,
+                        hostname=hostname, ident="pqrbot ESMTP", tls_context=tls,
+                        require_starttls=bool(tls and self.cfg.tls.require_starttls),
+                        authenticator=authenticator, auth_required=authenticator is not None,
+                        auth_require_tls=tls is not None, loop=loop)
+            self._sessions.add(smtp)
+            return smtp
+
+        self._server = await loop.create_server(factory, host=self.cfg.listen.host, port=self.cfg.listen.port)
+        sock = self._server.sockets[0].getsockname()
+        return str(sock[0]), int(sock[1])
+
+    async def close(self) -> None:
+        """Stop taking connections."""
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+
+    def drop_sessions(self) -> None:
+        """Close the connections still open (their unanswered messages are not acknowledged)."""
+        for smtp in list(self._sessions):
+            if smtp.transport is not None:
+                smtp.transport.close()

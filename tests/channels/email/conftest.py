@@ -1,0 +1,142 @@
+"""The real email channel on loopback: pqrbot's SMTP server on a free port, a recording SMTP sink
+as the relay, a real database, and an outbox worker driven with a controlled clock."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiosmtplib
+import pytest
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from bot.bootstrap import App, build
+from bot.config import parse_config
+from bot.intake import intake_for
+from bot.outbox_worker import OutboxWorker
+from channels.email.adapter import EmailChannel
+from storage.db import SqlDatabase
+
+T0 = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=-5)))  # a Monday
+PQR_ADDRESS = "pqr@pqr.example.co"
+
+
+class Sink:
+    """An SMTP server that records every message it accepts (the relay in tests)."""
+
+    def __init__(self) -> None:
+        self.messages: list[Envelope] = []
+        self.port = 0
+        self._server: asyncio.Server | None = None
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.messages.append(envelope)
+        return "250 OK"
+
+    async def start(self, port: int = 0) -> None:
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(lambda: SMTP(self, hostname="sink"), "127.0.0.1", port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+
+
+@dataclass
+class MailWorld:
+    app: App
+    channel: EmailChannel
+    sink: Sink
+    worker: OutboxWorker
+    now: list[dt.datetime] = field(default_factory=lambda: [T0])
+
+    @property
+    def port(self) -> int:
+        assert self.channel.address is not None
+        return self.channel.address[1]
+
+    def tick(self, **delta: float) -> None:
+        self.now[0] += dt.timedelta(**delta)
+
+    async def send(self, raw: str | bytes, *, mail_from: str = "ana@cliente.co",
+                   to: tuple[str, ...] = (PQR_ADDRESS,)) -> tuple[int, str]:
+        """One message over a fresh SMTP connection; returns the DATA (code, text)."""
+        data = raw.encode("utf-8") if isinstance(raw, str) else raw
+        async with aiosmtplib.SMTP(hostname="127.0.0.1", port=self.port, timeout=30) as smtp:
+            errors, text = await smtp.sendmail(mail_from, list(to), data)
+            return (250 if not errors else 550), text
+
+    async def pqr(self, radicado: str) -> Any:
+        async with self.app.db.uow(readonly=True) as uow:
+            return await uow.pqrs.get(radicado)
+
+    async def counts(self) -> dict[str, int]:
+        async with self.app.db.uow(readonly=True) as uow:
+            return await uow.mail.raw_counts()
+
+    async def raws(self, disposition: str | None = None) -> list[Any]:
+        async with self.app.db.uow(readonly=True) as uow:
+            return await uow.mail.list_raw(disposition=disposition, limit=1000)
+
+
+async def wait_until(check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
+    """Poll `check` until true or fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
+
+
+def mail(subject: str = "Queja por cobro doble", body: str = "Me cobraron dos veces la factura.",
+         *, sender: str = "Ana Pérez <ana@cliente.co>", message_id: str | None = "<m1@cliente.co>",
+         headers: dict[str, str] | None = None) -> str:
+    """A plain UTF-8 message."""
+    lines = [f"From: {sender}", f"To: {PQR_ADDRESS}", f"Subject: {subject}",
+             "Date: Mon, 02 Mar 2026 10:00:00 -0500", "MIME-Version: 1.0",
+             "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: 8bit"]
+    if message_id:
+        lines.append(f"Message-ID: {message_id}")
+    lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+    return "\r\n".join(lines) + "\r\n\r\n" + body.replace("\n", "\r\n") + "\r\n"
+
+
+async def make_world(db: SqlDatabase, **email: Any) -> AsyncIterator[MailWorld]:
+    sink = Sink()
+    await sink.start()
+    cfg = parse_config({"database": {"url": db.url},
+                        "channels": {"console": {"enabled": False},
+                                     "email": {"listen": {"host": "127.0.0.1", "port": 0},
+                                               "relay": {"host": "127.0.0.1", "port": sink.port},
+                                               **email}}})
+    now = [T0]
+    app = build(cfg, db=db, clock=lambda: now[0])
+    channel = EmailChannel(cfg.channels.email, intake_for(app), app.clock)
+    await channel.start()
+    worker = OutboxWorker(db, {"email": channel}, app.clock)
+    try:
+        yield MailWorld(app=app, channel=channel, sink=sink, worker=worker, now=now)
+    finally:
+        await channel.stop()
+        await sink.stop()
+
+
+@pytest.fixture
+async def world(sqlite_database: SqlDatabase) -> AsyncIterator[MailWorld]:
+    """The email channel on SQLite."""
+    async for w in make_world(sqlite_database):
+        yield w
+
+
+@pytest.fixture
+async def any_world(database: SqlDatabase) -> AsyncIterator[MailWorld]:
+    """The email channel on SQLite and on PostgreSQL."""
+    async for w in make_world(database):
+        yield w

@@ -1,0 +1,145 @@
+"""Filing, threading, acknowledgments, duplicates and SMTP answers through the real server."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+from email import policy
+
+import aiosmtplib
+import pytest
+from sqlalchemy import text
+
+from domain.pqr_types import Status
+from storage.ports import PqrFilter
+from tests.channels.email.conftest import MailWorld, mail, wait_until
+
+RAD1 = "PQR-2026-000001"
+
+
+async def deliver_all(world: MailWorld) -> list[email.message.EmailMessage]:
+    await world.worker.run_once()
+    return [email.message_from_bytes(e.original_content or e.content, policy=policy.default)  # type: ignore[misc]
+            for e in world.sink.messages]
+
+
+async def test_files_a_pqr_and_the_acknowledgment_reaches_the_relay(any_world: MailWorld) -> None:
+    code, answer = await any_world.send(mail())
+    assert code == 250 and RAD1 in answer
+    pqr = await any_world.pqr(RAD1)
+    assert pqr.type.value == "queja" and pqr.channel == "email"
+    assert pqr.customer.email == "ana@cliente.co" and pqr.customer.name == "Ana Pérez"
+    assert pqr.messages[0].external_id == "<m1@cliente.co>"
+    [ack] = await deliver_all(any_world)
+    assert f"[{RAD1}]" in ack["Subject"] and ack["To"] == "ana@cliente.co"
+    assert ack["From"] == "pqr@pqr.example.co" and ack["Auto-Submitted"] == "auto-replied"
+    assert ack["In-Reply-To"] == "<m1@cliente.co>"
+    assert RAD1 in ack.get_content()
+
+
+async def test_answers_join_by_tag_by_reply_to_the_ack_and_by_references(any_world: MailWorld) -> None:
+    await any_world.send(mail())
+    [ack] = await deliver_all(any_world)
+    # Reply to the acknowledgment: only In-Reply-To names it (the subject lost its tag).
+    code, answer = await any_world.send(mail("Re: su mensaje", "Adjunto más datos.", message_id="<m2@cliente.co>",
+                                             headers={"In-Reply-To": ack["Message-ID"]}))
+    assert code == 250 and RAD1 in answer
+    # Tag in the subject, no headers.
+    await any_world.send(mail(f"Otra cosa [{RAD1}]", "Un dato más.", message_id="<m3@cliente.co>"))
+    # References naming the customer's first message.
+    await any_world.send(mail("sin etiqueta", "Y otro.", message_id="<m4@cliente.co>",
+                              headers={"References": "<zzz@elsewhere> <m1@cliente.co>"}))
+    pqr = await any_world.pqr(RAD1)
+    assert [m.body for m in pqr.messages if m.direction.value == "in"] == [
+        "Me cobraron dos veces la factura.", "Adjunto más datos.", "Un dato más.", "Y otro."]
+    assert await any_world.counts() == {"filed": 1, "joined": 3}
+
+
+async def test_reply_from_staff_threads_back(world: MailWorld) -> None:
+    await world.send(mail())
+    await world.app.service.reply(RAD1, "Ya revisamos su caso.", actor="slack:U0STAFF", now=world.now[0])
+    sent = await deliver_all(world)
+    reply = sent[-1]
+    pqr = await world.pqr(RAD1)
+    out = [m for m in pqr.messages if m.direction.value == "out"]
+    assert out[0].external_id == reply["Message-ID"]            # what is stored is what was sent
+    assert reply["Auto-Submitted"] is None and f"[{RAD1}]" in reply["Subject"]
+    await world.send(mail("Re: respuesta", "Gracias.", message_id="<m9@cliente.co>",
+                          headers={"In-Reply-To": reply["Message-ID"]}))
+    assert len((await world.pqr(RAD1)).messages) == 3
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("Sigo sin respuesta.\n\nEl lun, 2 mar 2026 a las 10:00, PQR <pqr@pqr.example.co> escribió:\n> Hemos recibido su queja\n",
+     "Sigo sin respuesta."),
+    ("Sigo sin respuesta.\n\nEl lun, 2 mar 2026 a las 10:00, Atención PQR <\npqr@pqr.example.co> escribió:\n> Hemos recibido\n",
+     "Sigo sin respuesta."),
+    ("Sigo sin respuesta.\n\nDe: PQR <pqr@pqr.example.co>\nEnviado: lunes, 2 de marzo de 2026 10:00\n"
+     "Para: Ana <ana@cliente.co>\nAsunto: [PQR-2026-000001] Hemos recibido su Queja\n\nHemos recibido su queja\n",
+     "Sigo sin respuesta."),
+    ("Still waiting.\n\nOn Mon, Mar 2, 2026 at 10:00 AM PQR <pqr@pqr.example.co> wrote:\n> We received your complaint\n",
+     "Still waiting."),
+])
+async def test_quoted_text_is_stripped(world: MailWorld, body: str, expected: str) -> None:
+    await world.send(mail())
+    await world.send(mail(f"Re: [{RAD1}] Hemos recibido", body, message_id="<r@cliente.co>"))
+    assert (await world.pqr(RAD1)).messages[-1].body == expected
+
+
+async def test_a_resend_with_the_same_message_id_files_nothing_new(world: MailWorld) -> None:
+    assert (await world.send(mail()))[0] == 250
+    code, answer = await world.send(mail())
+    assert code == 250 and "duplicate" in answer
+    assert await world.app.service.count(PqrFilter(statuses=())) == 1
+    assert await world.counts() == {"filed": 1, "duplicate": 1}
+
+
+async def test_a_closed_pqr_reopens_when_the_customer_writes(world: MailWorld) -> None:
+    await world.send(mail())
+    await world.app.service.close(RAD1, "Resuelto.", actor="slack:U0STAFF", now=world.now[0])
+    world.tick(days=3)
+    await world.send(mail(f"Re: [{RAD1}] Respuesta final", "No está resuelto.", message_id="<m5@cliente.co>"))
+    pqr = await world.pqr(RAD1)
+    assert pqr.status is Status.REABIERTA and pqr.messages[-1].body == "No está resuelto."
+
+
+async def test_recipients_outside_our_domains_get_550(world: MailWorld) -> None:
+    with pytest.raises(aiosmtplib.SMTPRecipientsRefused) as err:
+        await world.send(mail(), to=("alguien@otro.co",))
+    assert err.value.recipients[0].code == 550
+    assert await world.counts() == {}
+
+
+async def test_too_big_gets_552(world: MailWorld) -> None:
+    big = mail(body=("x" * 70 + "\n") * 160_000)     # > 10 MiB default
+    with pytest.raises(aiosmtplib.SMTPResponseException) as err:
+        await world.send(big)
+    assert err.value.code == 552
+    assert (await world.send(mail()))[0] == 250        # still serving
+
+
+async def test_storage_failure_answers_451_and_the_retry_succeeds(world: MailWorld) -> None:
+    async with world.app.db.uow() as uow:
+        await uow.connection.execute(text("ALTER TABLE raw_messages RENAME TO raw_messages_away"))
+        await uow.commit()
+    with pytest.raises(aiosmtplib.SMTPResponseException) as err:
+        await world.send(mail())
+    assert err.value.code == 451 and "Traceback" not in err.value.message
+    async with world.app.db.uow() as uow:
+        await uow.connection.execute(text("ALTER TABLE raw_messages_away RENAME TO raw_messages"))
+        await uow.commit()
+    code, answer = await world.send(mail())              # nothing of the failed try was kept
+    assert code == 250 and RAD1 in answer
+
+
+async def test_concurrent_sessions_share_commits(world: MailWorld) -> None:
+    results = await asyncio.gather(*[
+        world.send(mail(f"Queja {i}", "texto", sender=f"c{i}@cliente.co", message_id=f"<c{i}@cliente.co>"),
+                   mail_from=f"c{i}@cliente.co") for i in range(20)])
+    assert all(code == 250 for code, _ in results)
+    await wait_until(lambda: _count_is(world, 20))
+    assert world.channel.intake.committer.batches < 20
+
+
+async def _count_is(world: MailWorld, n: int) -> bool:
+    return (await world.counts()).get("filed") == n
