@@ -1,0 +1,145 @@
+"""Block Kit rendering of the channel-neutral replies. Every message also carries a plain `text`
+fallback (notifications, screen readers); all text that is not our own markup is escaped."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from bot.commands import PAGE_SIZE, CommandHandler
+from bot.i18n import t
+from bot.replies import Button, PqrCard, Reply
+from domain.pqr import Pqr, SlaState
+
+from channels.slack.mrkdwn import clip, escape, identity
+
+Block = dict[str, Any]
+SECTION_LIMIT = 3000
+TEXT_LIMIT = 38_000
+ACTION_PREFIX = "pqr."
+PAGE_ACTION = "pqr.page"
+
+
+def _mrkdwn(text: str, *, verbatim: bool = True) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": clip(text, SECTION_LIMIT), "verbatim": verbatim}
+
+
+def _plain(text: str, limit: int = 150) -> dict[str, Any]:
+    return {"type": "plain_text", "text": clip(text, limit), "emoji": True}
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": _mrkdwn(text)}
+
+
+def _marker(lang: str, sla: SlaState) -> str:
+    if sla is SlaState.BREACHED:
+        return f" :rotating_light: *{t(lang, 'sla.breached')}*"
+    if sla is SlaState.NEAR_BREACH:
+        return f" :alarm_clock: _{t(lang, 'sla.near_breach')}_"
+    return ""
+
+
+def card_blocks(card: PqrCard, commands: CommandHandler, lang: str) -> list[Block]:
+    """One PQR: header, fields, subject and the last message (customer text escaped)."""
+    def label(key: str) -> str:
+        return t(lang, f"label.{key}")
+
+    due = f"{commands.fmt(card.due_at)}{_marker(lang, card.sla)}"
+    if card.extended:
+        due += f" · _{label('extended')}_"
+    fields = [
+        f"*{label('customer')}*\n{escape(card.customer)}",
+        f"*{label('channel')}*\n{escape(card.channel)}",
+        f"*{label('status')}*\n{escape(card.status)}",
+        f"*{label('due')}*\n{due}",
+        f"*{label('assignee')}*\n{identity(card.assignee) if card.assignee else label('unassigned')}",
+    ]
+    if card.area:
+        fields.append(f"*{label('area')}*\n{escape(card.area)}")
+    blocks: list[Block] = [
+        {"type": "header", "text": _plain(f"{card.radicado} · {card.type}")},
+        {"type": "section", "fields": [_mrkdwn(clip(f, 1900)) for f in fields]},
+        _section(f"*{label('subject')}*\n{escape(card.subject)}"),
+    ]
+    if card.last_message:
+        quoted = "\n".join("> " + line for line in escape(clip(card.last_message, 600)).splitlines())
+        blocks.append(_section(f"*{label('last_message')}*\n{quoted}"))
+    return blocks
+
+
+def card_line(card: PqrCard, commands: CommandHandler, lang: str) -> str:
+    """One PQR on one line, for lists."""
+    who = identity(card.assignee) if card.assignee else t(lang, "label.unassigned")
+    return (f"*{card.radicado}* · {escape(card.type)} · {escape(card.status)} · "
+            f"{t(lang, 'label.due')} {commands.fmt(card.due_at)}{_marker(lang, card.sla)} · {who} · "
+            f"{escape(clip(card.subject, 120))}")
+
+
+def button_elements(buttons: tuple[Button, ...]) -> Block:
+    """An actions block; each action id is `pqr.<action>` and the value is the radicado."""
+    elements = []
+    for b in buttons:
+        el: dict[str, Any] = {"type": "button", "action_id": ACTION_PREFIX + b.action,
+                              "text": _plain(b.label, 75), "value": b.value}
+        if b.style:
+            el["style"] = b.style
+        elements.append(el)
+    return {"type": "actions", "elements": elements}
+
+
+def _paging(reply: Reply, lang: str, list_args: str) -> list[Block]:
+    total, offset = int(reply.extra.get("total", "0")), int(reply.extra.get("offset", "0"))
+    if total <= PAGE_SIZE:
+        return []
+    page, pages = offset // PAGE_SIZE + 1, math.ceil(total / PAGE_SIZE)
+    buttons = []
+    if page > 1:
+        buttons.append(Button(t(lang, "slack.page_prev"), "page", json.dumps({"args": list_args, "page": page - 1})))
+    if page < pages:
+        buttons.append(Button(t(lang, "slack.page_next"), "page", json.dumps({"args": list_args, "page": page + 1})))
+    blocks: list[Block] = [{"type": "context", "elements": [_mrkdwn(t(lang, "slack.page", page=page, pages=pages))]}]
+    if buttons:
+        actions = button_elements(tuple(buttons))
+        for i, el in enumerate(actions["elements"]):
+            el["action_id"] = f"{PAGE_ACTION}.{i}"   # action ids must be unique within a message
+        blocks.append(actions)
+    return blocks
+
+
+def render_reply(reply: Reply, commands: CommandHandler, *, list_args: str = "") -> dict[str, Any]:
+    """`{"text", "blocks"}` for a command's reply."""
+    lang = reply.language
+    blocks: list[Block] = []
+    if "total" in reply.extra:                       # a list
+        header, *_ = reply.text.split("\n", 1)
+        blocks.append(_section(f"*{escape(header)}*"))
+        blocks += [_section(card_line(c, commands, lang)) for c in reply.cards]
+        blocks += _paging(reply, lang, list_args)
+    else:
+        if not (len(reply.cards) == 1 and reply.text == commands.card_text(reply.cards[0])):
+            prefix = "" if reply.ok else ":no_entry: "
+            for start in range(0, len(reply.text), SECTION_LIMIT - 10):
+                blocks.append(_section(prefix + escape(reply.text[start:start + SECTION_LIMIT - 10])))
+                prefix = ""
+        for card in reply.cards[:3]:
+            blocks += card_blocks(card, commands, lang)
+        if reply.buttons:
+            blocks.append(button_elements(reply.buttons))
+    return {"text": clip(escape(reply.text), TEXT_LIMIT), "blocks": blocks[:50]}
+
+
+def triage_message(pqr: Pqr, commands: CommandHandler, now: Any, *,
+                   last_action: str | None = None) -> dict[str, Any]:
+    """The new-PQR notification (card + assign-to-me / open / reply), also used to refresh it."""
+    lang = commands.lang
+    card = commands.card(pqr, now)
+    header = t(lang, "slack.triage_header", radicado=card.radicado)
+    blocks: list[Block] = [_section(f":inbox_tray: *{escape(header)}*")]
+    blocks += card_blocks(card, commands, lang)
+    blocks.append(button_elements(commands.buttons(pqr)))
+    if last_action:
+        blocks.append({"type": "context", "elements": [_mrkdwn(last_action, verbatim=False)]})
+    text = f"{header}: {commands.card_line(card)}"
+    return {"text": clip(escape(text), TEXT_LIMIT), "blocks": blocks}

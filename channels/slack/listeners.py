@@ -1,0 +1,227 @@
+"""Bolt listeners: Slack request → command text or service call → Reply → Block Kit. Thin on
+purpose; the command layer decides everything that is not about Slack."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.bootstrap import App
+from bot.grammar import GrammarError, parse
+from bot.i18n import t
+from bot.replies import Visibility
+from bot.services import FilingRequest
+from domain.errors import InvalidTransition, NotFound
+
+from channels.slack import blocks, modals
+from channels.slack.mrkdwn import escape, identity
+
+log = logging.getLogger(__name__)
+CARD_ACTION = re.compile(r"^pqr\.(take|show|reply)$")
+PAGE_ACTION = re.compile(r"^pqr\.page\.\d+$")
+_BUTTON_LABEL = {"take": "button.take", "show": "button.open", "reply": "button.reply"}
+
+
+def actor_of(user_id: str) -> str:
+    """Slack user U123 is `slack:U123` everywhere in pqrbot (roles, audit, assignees)."""
+    return f"slack:{user_id}"
+
+
+def inbound_key(body: dict[str, Any]) -> str | None:
+    """What identifies one delivery from Slack, so a retry of it is recognised: the event id, or
+    the trigger id of a command, button press or form submission."""
+    if body.get("event_id"):
+        return f"event:{body['event_id']}"
+    trigger = body.get("trigger_id")
+    if trigger:
+        return f"{body.get('type') or body.get('command') or 'request'}:{trigger}"
+    return None
+
+
+class SlackListeners:
+    """Registers the `/pqr` command, the card buttons, paging and the two forms on a Bolt app."""
+
+    def __init__(self, app: App, client: AsyncWebClient) -> None:
+        self.app = app
+        self.client = client
+        self.lang = app.commands.lang
+
+    def register(self, bolt: AsyncApp) -> None:
+        bolt.use(self.once)
+        bolt.command("/pqr")(self.on_command)
+        bolt.action(CARD_ACTION)(self.on_card_button)
+        bolt.action(PAGE_ACTION)(self.on_page)
+        bolt.view(modals.INTAKE)(self.on_intake)
+        bolt.view(modals.REPLY)(self.on_reply)
+
+    # -- middleware -----------------------------------------------------------------------------
+    async def once(self, body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> BoltResponse | None:
+        """A delivery seen before (a Slack retry, an envelope sent again) is acknowledged and not
+        acted on. The key is written before acting: acting twice is worse than not acting."""
+        key = inbound_key(body)
+        if key is not None:
+            async with self.app.db.uow() as uow:
+                fresh = await uow.inbound.remember("slack", key[:900], now=self.app.clock())
+                await uow.commit()
+            if not fresh:
+                log.info("slack: duplicate delivery %s ignored", key)
+                return BoltResponse(status=200, body="")
+        await next()
+        return None
+
+    # -- /pqr -----------------------------------------------------------------------------------
+    async def on_command(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
+        actor, text = actor_of(command.get("user_id", "")), command.get("text") or ""
+        if self._wants_form(text) and self.app.roles.is_staff(actor):
+            await ack()
+            await self.client.views_open(trigger_id=command["trigger_id"],
+                                         view=modals.intake_view(self.lang, channel_id=command.get("channel_id", "")))
+            return
+        await ack()   # inside Slack's 3 s; the answer follows through response_url
+        reply = await self.app.commands.handle(actor, text, self.app.clock())
+        list_args = self._list_args(text)
+        public = reply.visibility is Visibility.PUBLIC
+        await respond(**blocks.render_reply(reply, self.app.commands, list_args=list_args),
+                      response_type="in_channel" if public else "ephemeral", replace_original=False)
+
+    @staticmethod
+    def _wants_form(text: str) -> bool:
+        try:
+            cmd = parse(text)
+        except GrammarError:
+            return False
+        return cmd.verb == "new" and not cmd.args
+
+    @staticmethod
+    def _list_args(text: str) -> str:
+        try:
+            cmd = parse(text)
+        except GrammarError:
+            return ""
+        if cmd.verb != "list":
+            return ""
+        return " ".join(a for a in cmd.args if not a.lower().startswith(("page:", "pagina:", "página:")))
+
+    # -- buttons --------------------------------------------------------------------------------
+    async def on_card_button(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        user = body["user"]["id"]
+        actor, kind, rad = actor_of(user), action["action_id"].split(".", 1)[1], action.get("value", "")
+        channel, ts = self._where(body)
+        now = self.app.clock()
+        if not self.app.roles.is_staff(actor):
+            await self.app.service.record_refusal(actor=actor, action=f"slack_button:{kind}", reason="not_staff",
+                                                  now=now, radicado=rad or None)
+            await self._ephemeral(channel, user, t(self.lang, "slack.not_staff_button"))
+            return
+        if kind == "reply":
+            await self.client.views_open(trigger_id=body["trigger_id"], view=modals.reply_view(
+                self.lang, radicado=rad, channel_id=channel, message_ts=ts))
+            return
+        reply = await self.app.commands.handle(actor, f"{kind} {rad}", now)
+        if not reply.ok or kind == "show":
+            msg = blocks.render_reply(reply, self.app.commands)
+            await self._ephemeral(channel, user, msg["text"], msg["blocks"])
+        if reply.ok:
+            await self._refresh(channel, ts, rad, actor, kind)
+
+    async def on_page(self, ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
+        await ack()
+        try:
+            value = json.loads(action.get("value") or "{}")
+            args, page = str(value.get("args", "")), int(value.get("page", 1))
+        except (ValueError, TypeError, AttributeError):
+            return
+        reply = await self.app.commands.handle(actor_of(body["user"]["id"]), f"list {args} page:{page}",
+                                               self.app.clock())
+        await respond(**blocks.render_reply(reply, self.app.commands, list_args=args),
+                      response_type="ephemeral", replace_original=True)
+
+    # -- forms ----------------------------------------------------------------------------------
+    async def on_intake(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        user = body["user"]["id"]
+        actor, now = actor_of(user), self.app.clock()
+        if not self.app.roles.is_staff(actor):
+            await self.app.service.record_refusal(actor=actor, action="slack_form:new", reason="not_staff", now=now)
+            await ack(response_action="errors", errors={"name": t(self.lang, "not_staff")})
+            return
+        intake, errors = modals.read_intake(view, self.lang)
+        if intake is None:
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        pqr = await self.app.service.file(FilingRequest(
+            pqr_type=intake.pqr_type, channel=intake.received_by, name=intake.name, subject=intake.subject,
+            body=intake.body, received_at=now, actor=actor, email=intake.email, phone=intake.phone,
+            language=self.app.config.language))
+        if pqr is None:
+            return
+        text = t(self.lang, "filed", radicado=pqr.radicado, type=t(self.lang, f"type.{pqr.type.value}"),
+                 due=self.app.commands.fmt(pqr.due_at))
+        await self._ephemeral(modals.metadata(view).get("channel"), user, escape(text))
+
+    async def on_reply(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        user = body["user"]["id"]
+        actor, now, meta = actor_of(user), self.app.clock(), modals.metadata(view)
+        rad, answer = str(meta.get("radicado", "")), modals.read_answer(view)
+        if not self.app.roles.is_staff(actor) or not answer:
+            if not self.app.roles.is_staff(actor):
+                await self.app.service.record_refusal(actor=actor, action="slack_form:reply", reason="not_staff",
+                                                      now=now, radicado=rad or None)
+            key = "not_staff" if answer else "slack.err_required"
+            await ack(response_action="errors", errors={"answer": t(self.lang, key)})
+            return
+        await ack()
+        try:
+            pqr, channel = await self.app.service.reply(rad, answer, actor=actor, now=now)
+        except NotFound:
+            text = t(self.lang, "not_found", radicado=rad)
+        except InvalidTransition as exc:
+            await self.app.service.record_refusal(actor=actor, action="reply", now=now, radicado=rad,
+                                                  reason=f"invalid_transition:{exc.current}->{exc.wanted}")
+            text = t(self.lang, "invalid_transition", current=exc.current, wanted=exc.wanted,
+                     allowed=", ".join(exc.allowed) or t(self.lang, "no_transitions"))
+        else:
+            text = (t(self.lang, "replied", radicado=pqr.radicado, customer=pqr.customer.name, channel=channel)
+                    if channel else t(self.lang, "replied_unreachable", radicado=pqr.radicado))
+            await self._refresh(meta.get("channel"), meta.get("ts"), rad, actor, "reply")
+        await self._ephemeral(meta.get("channel"), user, escape(text))
+
+    # -- helpers --------------------------------------------------------------------------------
+    @staticmethod
+    def _where(body: dict[str, Any]) -> tuple[str | None, str | None]:
+        container = body.get("container") or {}
+        channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+        return channel, container.get("message_ts") or (body.get("message") or {}).get("ts")
+
+    async def _refresh(self, channel: str | None, ts: str | None, rad: str, actor: str, kind: str) -> None:
+        """Redraw the card message that was pressed (chat.update) with the PQR as it is now."""
+        if not channel or not ts:
+            return
+        try:
+            pqr = await self.app.service.show(rad)
+        except NotFound:
+            return
+        done = t(self.lang, "slack.updated_by", action=t(self.lang, _BUTTON_LABEL[kind]), actor=identity(actor))
+        msg = blocks.triage_message(pqr, self.app.commands, self.app.clock(), last_action=done)
+        try:
+            await self.client.chat_update(channel=channel, ts=ts, **msg)
+        except SlackApiError as exc:
+            log.warning("slack: chat.update of %s failed: %s", rad, exc.response.get("error"))
+
+    async def _ephemeral(self, channel: str | None, user: str, text: str,
+                         block_list: list[dict[str, Any]] | None = None) -> None:
+        if not channel:
+            return
+        try:
+            await self.client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=block_list)
+        except SlackApiError as exc:
+            log.warning("slack: ephemeral answer to %s failed: %s", user, exc.response.get("error"))
