@@ -1,0 +1,95 @@
+"""Manager actions behind chat buttons (Telegram inline keyboards; usable from any chat).
+
+A registry maps an action name to a handler. Every press goes through `run`, which checks the
+role again (a forwarded or old keyboard grants nothing) and writes a refusal to the audit trail.
+Penalty approvals plug in later with `register("penalty_approve", …)`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.i18n import t
+from bot.roles import Roles
+from bot.services import PqrService
+from bot.telegram_model import Choice
+from domain.errors import DomainError, NotFound
+
+
+@dataclass(frozen=True)
+class ManagerPress:
+    """A manager-action button pressed by `actor` (`telegram:1001`, …) with its argument."""
+
+    actor: str
+    action: str
+    arg: str
+    now: dt.datetime
+    language: str
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What to answer: a short notice for the press, and optionally a message (HTML-safe)."""
+
+    notice: str
+    text: str | None = None
+    keyboard: tuple[tuple[Choice, ...], ...] = ()
+    refused: bool = False
+
+
+ActionHandler = Callable[[ManagerPress], Awaitable[ActionResult]]
+
+
+class ManagerActions:
+    """Action name → handler; `run` is the only way in and always checks the manager role."""
+
+    def __init__(self, service: PqrService, roles: Roles) -> None:
+        self.service = service
+        self.roles = roles
+        self._handlers: dict[str, ActionHandler] = {}
+        self.register("show", self._show)
+
+    def register(self, action: str, handler: ActionHandler) -> None:
+        """Add (or replace) the handler of `action`; names must not contain ':'."""
+        if ":" in action or not action:
+            raise ValueError(f"bad action name {action!r}")
+        self._handlers[action] = handler
+
+    @staticmethod
+    def data(action: str, arg: str = "") -> str:
+        """The callback data of a button for `action` (Telegram allows 64 bytes)."""
+        data = f"m:{action}:{arg}"
+        if len(data.encode()) > 64:
+            raise ValueError("callback data over 64 bytes")
+        return data
+
+    async def run(self, press: ManagerPress) -> ActionResult:
+        """Check the role, then run the action; a refusal is recorded in the audit trail."""
+        lang = press.language
+        if not self.roles.is_manager(press.actor):
+            await self.service.record_refusal(actor=press.actor, action=f"manager:{press.action}",
+                                              reason="not_manager", now=press.now)
+            return ActionResult(t(lang, "tg.not_manager"), refused=True)
+        handler = self._handlers.get(press.action)
+        if handler is None:
+            return ActionResult(t(lang, "tg.stale_button"))
+        try:
+            return await handler(press)
+        except DomainError:
+            return ActionResult(t(lang, "tg.stale_button"))
+
+    async def _show(self, press: ManagerPress) -> ActionResult:
+        lang = press.language
+        try:
+            pqr = await self.service.show(press.arg)
+        except NotFound:
+            return ActionResult(t(lang, "not_found", radicado=press.arg))
+        cal = self.service.calendar
+        text = t(lang, "tg.status", radicado=html.escape(pqr.radicado or ""),
+                 type=html.escape(t(lang, f"type.{pqr.type.value}")),
+                 status=html.escape(t(lang, f"status.{pqr.status.value}")),
+                 received=cal.local(pqr.received_at).strftime("%Y-%m-%d %H:%M"),
+                 due=cal.local(pqr.due_at).strftime("%Y-%m-%d %H:%M"))
+        return ActionResult(pqr.radicado or "", text=text + "\n" + html.escape(pqr.subject))

@@ -1,0 +1,252 @@
+"""The Telegram customer conversation as a use case: /start → type → description (text, photos,
+documents) → optional email → Confirmar/Cancelar → radicado and due date.
+
+The channel adapter turns each update into a `ChatEvent` and renders the `Say`s it gets back; the
+state lives in the database (`uow.telegram`), so a conversation survives a restart, and each
+update is applied once (`last_update_id`; the filing itself remembers the update_id)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from bot.clock import Clock
+from bot.i18n import language_of, t
+from bot.services import FilingRequest, PqrService
+from bot.telegram_model import ChatEvent, Choice, FetchFile, FileRef, Kind, Say
+from bot.telegram_support import TelegramSupport
+from domain.pqr_types import PqrType
+from storage.ports import StoredAttachment, TelegramConversation, UnitOfWork
+
+TYPE_BUTTONS: tuple[PqrType, ...] = tuple(PqrType)
+EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[A-Za-z]{2,}$")
+SUBJECT_MAX = 120
+SUMMARY_MAX = 600
+
+
+class Step(StrEnum):
+    TYPE = "type"
+    DESCRIPTION = "description"
+    EMAIL = "email"
+    CONFIRM = "confirm"
+
+
+@dataclass
+class Draft:
+    """The PQR being put together, as stored in the conversation's JSON."""
+
+    type: str | None = None
+    parts: list[str] = field(default_factory=list)
+    files: list[dict[str, Any]] = field(default_factory=list)
+    email: str | None = None
+    name: str = ""
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> Draft:
+        return cls(type=data.get("type"), parts=list(data.get("parts", [])), files=list(data.get("files", [])),
+                   email=data.get("email"), name=str(data.get("name", "")))
+
+    def as_data(self) -> dict[str, Any]:
+        return {"type": self.type, "parts": self.parts, "files": self.files, "email": self.email, "name": self.name}
+
+    def file_refs(self) -> list[FileRef]:
+        return [FileRef(f["file_id"], f["name"], f["content_type"], f.get("size")) for f in self.files]
+
+
+class TelegramFlow:
+    """Runs the customer conversation; `fetch` downloads a customer's file from Telegram."""
+
+    def __init__(self, service: PqrService, support: TelegramSupport, clock: Clock, *, fetch: FetchFile,
+                 timeout: dt.timedelta = dt.timedelta(minutes=30), language: str = "es") -> None:
+        self.service = service
+        self.support = support
+        self.db = service.db
+        self.clock = clock
+        self.fetch = fetch
+        self.timeout = timeout
+        self.language = language
+
+    def lang(self, ev: ChatEvent) -> str:
+        return language_of(ev.language_code, self.language)
+
+    # -- entry point ----------------------------------------------------------------------------
+    async def handle(self, ev: ChatEvent) -> list[Say]:
+        """The answers to one customer update (none for a repeated update)."""
+        lang = self.lang(ev)
+        if ev.reply_to is not None and ev.kind in (Kind.TEXT, Kind.FILES):
+            radicado = await self.support.radicado_for_message(ev.chat_id, ev.reply_to)
+            if radicado is not None:
+                return await self.support.follow_up(ev, radicado, lang, await self._download(ev.files))
+        if ev.kind is Kind.STATUS:
+            return [await self.support.status(ev.chat_id, ev.text, lang)]
+        if ev.kind is Kind.BUTTON and ev.text == "c:confirm":
+            return await self._confirm(ev, lang)
+        async with self.db.uow() as uow:
+            conv = await uow.telegram.conversation(ev.chat_id)
+            if conv is not None and conv.last_update_id >= ev.update_id:
+                return []
+            out: list[Say] = []
+            if conv is not None and self._expired(conv, ev.at):
+                await uow.telegram.drop_conversation(ev.chat_id)
+                conv = None
+                out.append(Say(t(lang, "tg.expired")))
+                if ev.kind not in (Kind.START, Kind.CANCEL) and ev.text not in ("c:file", "c:status"):
+                    await uow.commit()
+                    return out
+            out += await self._step(uow, ev, conv, lang)
+            await uow.commit()
+            return out
+
+    def _expired(self, conv: TelegramConversation, now: dt.datetime) -> bool:
+        return now - conv.updated_at > self.timeout
+
+    async def _step(self, uow: UnitOfWork, ev: ChatEvent, conv: TelegramConversation | None,
+                    lang: str) -> list[Say]:
+        if ev.kind is Kind.START:
+            if conv is not None:
+                await uow.telegram.drop_conversation(ev.chat_id)
+            return [self._menu(ev, lang)]
+        if ev.kind is Kind.CANCEL or ev.text == "c:cancel":
+            dropped = await uow.telegram.drop_conversation(ev.chat_id)
+            return [Say(t(lang, "tg.cancelled" if dropped else "tg.nothing_to_cancel"), edit=ev.kind is Kind.BUTTON)]
+        if ev.kind is Kind.UNSUPPORTED:
+            return [Say(t(lang, "tg.unsupported"))]
+        if ev.text == "c:file" and ev.kind is Kind.BUTTON:
+            conv = TelegramConversation(chat_id=ev.chat_id, user_id=ev.user_id, language=lang, step=Step.TYPE,
+                                        data=Draft(name=ev.name).as_data(), last_update_id=ev.update_id,
+                                        updated_at=ev.at)
+            await uow.telegram.save_conversation(conv)
+            return [self._prompt(conv, lang, edit=True)]
+        if ev.text == "c:status" and ev.kind is Kind.BUTTON:
+            return [await self.support.my_pqrs(uow, ev.chat_id, lang)]
+        if conv is None:
+            if ev.kind is Kind.BUTTON:
+                return [Say(t(lang, "tg.stale_button"), edit=True)]
+            return [self._menu(ev, lang, key="tg.help")]
+        draft = Draft.of(conv.data)
+        says = self._advance(ev, conv, draft, lang)
+        conv.data, conv.last_update_id, conv.updated_at, conv.language = draft.as_data(), ev.update_id, ev.at, lang
+        await uow.telegram.save_conversation(conv)
+        return says
+
+    def _advance(self, ev: ChatEvent, conv: TelegramConversation, draft: Draft, lang: str) -> list[Say]:
+        """Apply the event to the draft; `conv.step` moves on when the step is complete."""
+        step = Step(conv.step)
+        if ev.kind is Kind.BUTTON:
+            if step is Step.TYPE and ev.text.startswith("c:type:"):
+                value = ev.text.removeprefix("c:type:")
+                if value in PqrType.__members__.values():
+                    draft.type, conv.step = value, Step.DESCRIPTION
+                    return [self._prompt(conv, lang, edit=True, draft=draft)]
+            elif step is Step.DESCRIPTION and ev.text == "c:continue":
+                if not (draft.parts or draft.files):
+                    return [Say(t(lang, "tg.need_description"))]
+                conv.step = Step.EMAIL
+                return [self._prompt(conv, lang, edit=True)]
+            elif step is Step.EMAIL and ev.text == "c:skip":
+                draft.email, conv.step = None, Step.CONFIRM
+                return [self._prompt(conv, lang, edit=True, draft=draft)]
+            return [Say(t(lang, "tg.stale_button"), edit=True)]
+        if step is Step.DESCRIPTION:
+            if ev.text.strip():
+                draft.parts.append(ev.text.strip())
+            draft.files += [{"file_id": f.file_id, "name": f.name, "content_type": f.content_type, "size": f.size}
+                            for f in ev.files]
+            parts = len(draft.parts) + len(draft.files)
+            return [Say(t(lang, "tg.part_added", parts=parts),
+                        keyboard=((Choice(t(lang, "tg.btn.continue"), "c:continue"),),))]
+        if step is Step.EMAIL and ev.kind is Kind.TEXT:
+            email = ev.text.strip()
+            if not EMAIL_RE.match(email):
+                return [Say(t(lang, "tg.bad_email", text=html.escape(email[:100])),
+                            keyboard=((Choice(t(lang, "tg.btn.skip"), "c:skip"),),))]
+            draft.email, conv.step = email, Step.CONFIRM
+            return [self._prompt(conv, lang, draft=draft)]
+        return [self._prompt(conv, lang, draft=draft)]
+
+    # -- rendering ------------------------------------------------------------------------------
+    def _menu(self, ev: ChatEvent, lang: str, key: str = "tg.welcome") -> Say:
+        return Say(t(lang, key, name=html.escape(ev.name or "")),
+                   keyboard=((Choice(t(lang, "tg.btn.file"), "c:file"), Choice(t(lang, "tg.btn.status"), "c:status")),))
+
+    def _prompt(self, conv: TelegramConversation, lang: str, *, edit: bool = False, draft: Draft | None = None) -> Say:
+        """The question of the conversation's current step."""
+        draft = draft or Draft.of(conv.data)
+        step = Step(conv.step)
+        if step is Step.TYPE:
+            buttons = [Choice(t(lang, f"type.{p.value}"), f"c:type:{p.value}") for p in TYPE_BUTTONS]
+            rows = tuple(tuple(buttons[i:i + 2]) for i in range(0, len(buttons), 2))
+            return Say(t(lang, "tg.ask_type"), keyboard=rows + ((Choice(t(lang, "tg.btn.cancel"), "c:cancel"),),),
+                       edit=edit)
+        if step is Step.DESCRIPTION:
+            label = t(lang, f"type.{draft.type}").lower() if draft.type else ""
+            return Say(t(lang, "tg.ask_description", type=html.escape(label)), edit=edit,
+                       keyboard=((Choice(t(lang, "tg.btn.continue"), "c:continue"),),))
+        if step is Step.EMAIL:
+            return Say(t(lang, "tg.ask_email"), keyboard=((Choice(t(lang, "tg.btn.skip"), "c:skip"),),), edit=edit)
+        description = "\n\n".join(draft.parts)
+        if len(description) > SUMMARY_MAX:
+            description = description[:SUMMARY_MAX] + "…"
+        files = ", ".join(f["name"] for f in draft.files) or t(lang, "tg.none")
+        text = t(lang, "tg.confirm", type=html.escape(t(lang, f"type.{draft.type}")),
+                 description=html.escape(description) or "—", attachments=html.escape(files),
+                 email=html.escape(draft.email or t(lang, "tg.none")))
+        return Say(text, keyboard=((Choice(t(lang, "tg.btn.confirm"), "c:confirm"),
+                                    Choice(t(lang, "tg.btn.cancel"), "c:cancel")),), edit=edit)
+
+    # -- filing ---------------------------------------------------------------------------------
+    async def _confirm(self, ev: ChatEvent, lang: str) -> list[Say]:
+        async with self.db.uow(readonly=True) as uow:
+            conv = await uow.telegram.conversation(ev.chat_id)
+        if conv is None or Step(conv.step) is not Step.CONFIRM or conv.last_update_id >= ev.update_id:
+            # Pressed twice, or offered again after a crash: answer with what was filed, if anything.
+            again = await self.support.filed_answer(ev.chat_id, ev.message_id, lang)
+            return [again] if again else [Say(t(lang, "tg.stale_button"), edit=True)]
+        if self._expired(conv, ev.at):
+            async with self.db.uow() as uow:
+                await uow.telegram.drop_conversation(ev.chat_id)
+                await uow.commit()
+            return [Say(t(lang, "tg.expired"), edit=True)]
+        draft = Draft.of(conv.data)
+        files = await self._download(tuple(draft.file_refs()))   # outside any transaction
+        body = "\n\n".join(draft.parts) or "[" + ", ".join(f.filename for f in files) + "]"
+        first = (draft.parts[0] if draft.parts else "").strip().splitlines()
+        subject = (first[0] if first else t(lang, f"type.{draft.type}"))[:SUBJECT_MAX]
+        req = FilingRequest(pqr_type=PqrType(draft.type or PqrType.PETICION), channel="telegram", name=draft.name or ev.name,
+                            subject=subject, body=body, received_at=ev.at, actor=f"telegram:{ev.user_id}",
+                            email=draft.email, telegram_chat_id=ev.chat_id, language=lang,
+                            external_id=f"telegram:{ev.chat_id}:{ev.message_id}",
+                            inbound_key=("telegram", str(ev.update_id)))
+        async with self.db.uow() as uow:
+            current = await uow.telegram.conversation(ev.chat_id)
+            if current is None or current.last_update_id != conv.last_update_id:
+                return []          # another instance moved this conversation on meanwhile
+            pqr = await self.service.file_in(uow, req)
+            if pqr is None:
+                return []
+            assert pqr.id is not None and pqr.radicado is not None
+            if files and pqr.messages and pqr.messages[0].id is not None:
+                await uow.telegram.add_attachments(pqr.messages[0].id, files)
+            if ev.message_id is not None:
+                await uow.telegram.remember_message(ev.chat_id, ev.message_id, pqr.id, kind="filed", at=ev.at)
+            await uow.telegram.drop_conversation(ev.chat_id)
+            await uow.commit()
+        return [self.support.filed_say(pqr, lang)]
+
+    async def _download(self, refs: tuple[FileRef, ...]) -> list[StoredAttachment]:
+        return [StoredAttachment(ref.name, ref.content_type, await self.fetch(ref)) for ref in refs]
+
+    # -- idle conversations ---------------------------------------------------------------------
+    async def expire_idle(self, *, limit: int = 100) -> list[tuple[int, str]]:
+        """Drop conversations idle longer than the timeout; returns (chat, language) to tell."""
+        now = self.clock()
+        async with self.db.uow() as uow:
+            idle = await uow.telegram.idle_conversations(now - self.timeout, limit=limit)
+            for conv in idle:
+                await uow.telegram.drop_conversation(conv.chat_id)
+            await uow.commit()
+        return [(c.chat_id, c.language) for c in idle]

@@ -1,0 +1,281 @@
+"""The Telegram channel on python-telegram-bot's `Application`, with a manual lifecycle.
+
+Updates come by long polling (our own loop: an update's offset is confirmed only after it was
+processed, so a crash offers it again) or by webhook (our own aiohttp route). Every update goes
+through one `TypeHandler`: `inbound.classify` → bot use case → `Say`s rendered here."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections import Counter
+from typing import Any
+
+from aiohttp import web
+from telegram import (BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters, Update)
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, RetryAfter, TelegramError
+from telegram.ext import Application, ContextTypes, TypeHandler
+
+from bot.bootstrap import App
+from bot.i18n import language_of, t
+from bot.manager_actions import ManagerActions, ManagerPress
+from bot.telegram_flow import TelegramFlow
+from bot.telegram_model import FileRef, Kind, Say
+from bot.telegram_support import TelegramSupport
+from channels.base import Permanent
+from channels.telegram import outbound, webhook
+from channels.telegram.inbound import ManagerButton, Skip, classify
+
+log = logging.getLogger(__name__)
+ALLOWED_UPDATES = ["message", "callback_query"]
+MAX_UPDATE_ATTEMPTS = 3
+COMMANDS = {"es": ("start", "estado", "cancelar"), "en": ("start", "status", "cancel")}
+
+
+def file_base_url(base_url: str) -> str:
+    """The file download base for a Bot API base: `https://api.telegram.org/bot` → `…/file/bot`."""
+    return base_url[:-3] + "file/bot" if base_url.endswith("/bot") else base_url.rstrip("/") + "/file/bot"
+
+
+class TelegramChannel:
+    """The `ChannelAdapter` for Telegram: customers file and follow PQRs; managers press buttons."""
+
+    name = "telegram"
+
+    def __init__(self, app: App, *, token: str, webhook_secret: str | None = None,
+                 poll_timeout: float = 10.0, sweep_every: float = 60.0) -> None:
+        self.app = app
+        self.cfg = app.config.channels.telegram
+        if self.cfg.mode == "webhook" and not webhook_secret:
+            raise ValueError("webhook mode needs a secret token")
+        self.webhook_secret = webhook_secret or ""
+        self.poll_timeout = poll_timeout
+        self.sweep_every = sweep_every
+        self.application: Application[Any, Any, Any, Any, Any, Any] = (
+            Application.builder().token(token).base_url(self.cfg.base_url)
+            .base_file_url(file_base_url(self.cfg.base_url)).updater(None).build())
+        self.application.add_handler(TypeHandler(Update, self._on_update))
+        self.application.add_error_handler(self._on_error)
+        self.support = TelegramSupport(app.service, app.clock, language=app.config.language)
+        self.flow = TelegramFlow(app.service, self.support, app.clock, fetch=self._download,
+                                 timeout=dt.timedelta(minutes=self.cfg.conversation_timeout_minutes),
+                                 language=app.config.language)
+        self.actions = ManagerActions(app.service, app.roles)
+        self.webhook_port: int | None = None
+        self._failed: set[int] = set()
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def bot(self) -> Any:
+        return self.application.bot
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    async def start(self) -> None:
+        """getMe, setMyCommands, then setWebhook + our route (webhook) or deleteWebhook + polling."""
+        self._stop.clear()
+        await self.application.initialize()
+        await self._register_commands()
+        await self.application.start()
+        if self.cfg.mode == "webhook":
+            hook = self.cfg.webhook
+            if hook.public_url:
+                await self.bot.set_webhook(url=hook.public_url, secret_token=self.webhook_secret,
+                                           allowed_updates=ALLOWED_UPDATES)
+            else:
+                log.warning("telegram: webhook.public_url is not set; register the webhook yourself")
+            self._runner, self.webhook_port = await webhook.serve(
+                self.process_json, host=hook.host, port=hook.port, path=hook.path, secret=self.webhook_secret)
+        else:
+            await self.bot.delete_webhook()
+            self._tasks.append(asyncio.create_task(self._poll(), name="telegram-polling"))
+        self._tasks.append(asyncio.create_task(self._sweeper(), name="telegram-sweeper"))
+
+    async def stop(self) -> None:
+        """Stop taking updates (confirming the processed ones), then shut the application down."""
+        self._stop.set()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()
+
+    async def _register_commands(self) -> None:
+        default = self.app.config.language
+        for lang, names in COMMANDS.items():
+            commands = [BotCommand(n, t(lang, f"tg.cmd.{k}")) for n, k in zip(names, ("start", "status", "cancel"))]
+            await self.bot.set_my_commands(commands, language_code=None if lang == default else lang)
+
+    # -- receiving ------------------------------------------------------------------------------
+    async def process(self, update: Update) -> bool:
+        """Process one update; False when a handler failed (it should be offered again)."""
+        self._failed.discard(update.update_id)
+        await self.application.process_update(update)
+        return update.update_id not in self._failed
+
+    async def process_json(self, data: dict[str, Any]) -> bool:
+        """Process one Update as Telegram posts it. One python-telegram-bot cannot read is
+        logged and skipped (True): offering it again would not help."""
+        try:
+            update = Update.de_json(data, self.bot)
+        except (TypeError, ValueError, KeyError) as exc:
+            log.error("telegram update %s unreadable, skipped: %s", data.get("update_id"), exc)
+            return True
+        return await self.process(update)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if isinstance(update, Update):
+            self._failed.add(update.update_id)
+        log.error("telegram update failed: %r", context.error, exc_info=context.error)
+
+    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        inbound = classify(update, self.app.clock())
+        if isinstance(inbound, Skip):
+            log.debug("telegram update %s skipped: %s", update.update_id, inbound.reason)
+            return
+        if isinstance(inbound, ManagerButton):
+            await self._manager(inbound)
+            return
+        if inbound.kind is Kind.BUTTON and update.callback_query is not None:
+            await self._answer_query(update.callback_query.id)
+        for say in await self.flow.handle(inbound):
+            await self._say(inbound.chat_id, inbound.message_id, say)
+
+    async def _manager(self, press: ManagerButton) -> None:
+        lang = language_of(press.language_code, self.app.config.language)
+        result = await self.actions.run(ManagerPress(actor=f"telegram:{press.user_id}", action=press.action,
+                                                     arg=press.arg, now=self.app.clock(), language=lang))
+        await self._answer_query(press.query_id, result.notice[:200], alert=result.refused)
+        if result.text and press.chat_id is not None:
+            await self._say(press.chat_id, None, Say(result.text, keyboard=result.keyboard))
+
+    async def _answer_query(self, query_id: str, text: str | None = None, *, alert: bool = False) -> None:
+        try:
+            await self.bot.answer_callback_query(query_id, text=text, show_alert=alert)
+        except TelegramError as exc:     # too old or already answered: the rest still matters
+            log.info("telegram: answerCallbackQuery failed: %s", exc)
+
+    async def _say(self, chat_id: int, message_id: int | None, say: Say) -> None:
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton(c.label, callback_data=c.data) for c in row]
+                                       for row in say.keyboard]) if say.keyboard else None
+        if say.edit and message_id is not None:
+            try:
+                await self.bot.edit_message_text(say.text, chat_id=chat_id, message_id=message_id,
+                                                 parse_mode=ParseMode.HTML, reply_markup=markup)
+                return
+            except BadRequest as exc:
+                if "not modified" in exc.message.lower():
+                    return
+                log.info("telegram: edit failed (%s); sending instead", exc.message)
+        reply = ReplyParameters(message_id=say.reply_to, allow_sending_without_reply=True) if say.reply_to else None
+        sent = await self.bot.send_message(chat_id, say.text, parse_mode=ParseMode.HTML, reply_markup=markup,
+                                           reply_parameters=reply)
+        if say.about is not None:
+            await self.support.remember_sent(chat_id, sent.message_id, kind="info", radicado=say.about[0],
+                                             pqr_id=say.about[1])
+
+    async def _download(self, ref: FileRef) -> bytes:
+        file = await self.bot.get_file(ref.file_id)
+        return bytes(await file.download_as_bytearray())
+
+    # -- polling --------------------------------------------------------------------------------
+    async def _poll(self) -> None:
+        offset: int | None = None
+        failures: Counter[int] = Counter()
+        errors = 0
+        while not self._stop.is_set():
+            fetch = asyncio.ensure_future(self.bot.get_updates(offset=offset, timeout=self.poll_timeout,
+                                                                allowed_updates=ALLOWED_UPDATES))
+            stopping = asyncio.ensure_future(self._stop.wait())
+            await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not fetch.done():
+                fetch.cancel()
+                await asyncio.gather(fetch, return_exceptions=True)
+                break
+            try:
+                updates = fetch.result()
+            except RetryAfter as exc:
+                await self._pause(outbound.seconds(exc.retry_after))
+                continue
+            except Exception as exc:    # network, or an update this library cannot read
+                errors += 1
+                log.warning("telegram getUpdates failed (%s); retrying", exc)
+                await self._pause(min(30.0, 0.5 * 2 ** min(errors, 6)))
+                continue
+            errors = 0
+            for update in updates:
+                if not await self.process(update):
+                    failures[update.update_id] += 1
+                    if failures[update.update_id] < MAX_UPDATE_ATTEMPTS:
+                        await self._pause(0.5 * failures[update.update_id])
+                        break          # fetch again from this update
+                    log.error("telegram update %s failed %d times; skipped", update.update_id, MAX_UPDATE_ATTEMPTS)
+                failures.pop(update.update_id, None)
+                offset = update.update_id + 1
+        if offset is not None:          # confirm what was processed, without long polling
+            try:
+                await self.bot.get_updates(offset=offset, timeout=0, allowed_updates=ALLOWED_UPDATES)
+            except TelegramError as exc:
+                log.warning("telegram: could not confirm updates before %s: %s", offset, exc)
+
+    async def _pause(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._stop.wait(), timeout=seconds)
+        except asyncio.TimeoutError:
+            pass
+
+    # -- idle conversations ---------------------------------------------------------------------
+    async def _sweeper(self) -> None:
+        while not self._stop.is_set():
+            await self._pause(self.sweep_every)
+            if self._stop.is_set():
+                break
+            try:
+                await self.sweep()
+            except Exception:
+                log.exception("telegram: idle conversation sweep failed")
+
+    async def sweep(self) -> int:
+        """Drop idle conversations and tell their chats; returns how many were dropped."""
+        dropped = await self.flow.expire_idle()
+        for chat_id, lang in dropped:
+            try:
+                await self.bot.send_message(chat_id, t(lang, "tg.expired"))
+            except TelegramError as exc:
+                log.info("telegram: could not tell chat %s its conversation expired: %s", chat_id, exc)
+        return len(dropped)
+
+    # -- sending (outbox) -----------------------------------------------------------------------
+    async def send(self, destination: str, payload: dict[str, Any]) -> str | None:
+        """Deliver an outbox payload to a chat; raises Retryable (429, network) or Permanent."""
+        try:
+            chat_id = int(destination.removeprefix("telegram:"))
+        except ValueError:
+            raise Permanent(f"telegram: not a chat id: {destination!r}") from None
+        kind = str(payload.get("kind") or "")
+        radicado = str(payload["radicado"]) if payload.get("radicado") else None
+        if kind == "ack" and radicado and await self.support.answered_in_chat(radicado):
+            return None          # the conversation already gave the radicado in this chat
+        texts, mode = outbound.render(payload)
+        if not texts:
+            raise Permanent("telegram: empty message")
+        try:
+            for text in texts:
+                sent = await self.bot.send_message(chat_id, text, parse_mode=mode)
+        except TelegramError as exc:
+            if outbound.blocked(exc) and kind != "digest":
+                await self.support.mark_unreachable(chat_id, radicado=radicado, kind=kind, reason=str(exc))
+            raise outbound.classify_error(exc) from exc
+        if radicado:
+            try:
+                await self.support.remember_sent(chat_id, sent.message_id, kind=kind, radicado=radicado)
+            except Exception:        # delivered all the same: do not make the outbox send it again
+                log.exception("telegram: could not remember message %s about %s", sent.message_id, radicado)
+        return str(sent.message_id)
