@@ -1,43 +1,84 @@
-"""The daily SLA digest as messages: one outbox row per configured destination."""
+"""The daily SLA digest as messages: breached, due today and due soon, oldest due first, grouped
+by area and assignee with counts; one outbox row per configured destination and day."""
 
 from __future__ import annotations
 
-from bot.bootstrap import App
+import datetime as dt
+from typing import Any
+
+from bot.config import Config
+from bot.i18n import t
 from bot.services import Digest
-from storage.ports import OutboxItem
+from domain.calendar import BusinessCalendar
+from domain.pqr import Pqr
+from storage.ports import Database, OutboxItem
+
+SECTIONS = ("breached", "due_today", "due_soon")
+MAX_ITEMS_PER_SECTION = 50
 
 
-def digest_text(app: App, digest: Digest) -> str:
-    cal = app.service.calendar
-    lang = app.config.language
-    titles = {"es": ("Vencidas", "Vencen hoy", "Por vencer"), "en": ("Breached", "Due today", "Due soon")}[lang]
-    head = "Resumen de ANS" if lang == "es" else "SLA digest"
-    lines = [f"{head} — {cal.local(digest.at).strftime('%Y-%m-%d %H:%M')}"]
-    for title, items in zip(titles, (digest.breached, digest.due_today, digest.due_soon)):
-        lines.append(f"{title}: {len(items)}")
-        lines += [f"  {p.radicado} · {cal.local(p.due_at).strftime('%Y-%m-%d')} · {p.assignee or '-'} · {p.subject}"
-                  for p in items[:50]]
-    return "\n".join(lines)
+def _item(p: Pqr, cal: BusinessCalendar) -> dict[str, Any]:
+    return {"radicado": p.radicado, "type": p.type.value, "subject": p.subject, "assignee": p.assignee,
+            "area": p.area, "due_at": cal.local(p.due_at).isoformat()}
 
 
-async def queue_digest(app: App, digest: Digest) -> int:
-    """Queue the digest for every configured destination; the same day's digest queues once."""
-    cfg = app.config.digest
-    day = app.service.calendar.local(digest.at).date().isoformat()
-    text = digest_text(app, digest)
+def digest_payload(digest: Digest, cal: BusinessCalendar, lang: str) -> dict[str, Any]:
+    """The channel-neutral digest: `text` for every channel, `sections` for rich renderers
+    (Slack Block Kit with a button per PQR)."""
+    at = cal.local(digest.at)
+    lines = [t(lang, "digest.title", at=at.strftime("%Y-%m-%d %H:%M"))]
+    sections = []
+    for key, items in zip(SECTIONS, (digest.breached, digest.due_today, digest.due_soon)):
+        groups = [(area or t(lang, "digest.no_area"), who or t(lang, "label.unassigned"), n)
+                  for area, who, n in digest.groups.get(key, [])]
+        total = digest.counts.get(key, len(items))
+        title = t(lang, f"digest.{key}")
+        lines.append(f"\n{title}: {total}")
+        lines += ["  " + t(lang, "digest.group", area=a, assignee=w, count=n) for a, w, n in groups]
+        shown = items[:MAX_ITEMS_PER_SECTION]
+        lines += [f"    {p.radicado} · {cal.local(p.due_at).strftime('%Y-%m-%d')} · {p.assignee or '-'} · {p.subject}"
+                  for p in shown]
+        if total > len(shown):
+            lines.append(f"    … +{total - len(shown)}")
+        sections.append({"key": key, "title": title, "count": total,
+                         "groups": [{"area": a, "assignee": w, "count": n} for a, w, n in groups],
+                         "items": [_item(p, cal) for p in shown]})
+    return {"kind": "digest", "subject": t(lang, "digest.subject", day=at.date().isoformat()),
+            "text": "\n".join(lines), "sections": sections, "at": at.isoformat(), "auto_submitted": True,
+            "language": lang}
+
+
+def digest_targets(config: Config) -> list[tuple[str, str]]:
+    """The configured destinations whose channel is enabled (a row for a disabled channel would
+    never leave the outbox)."""
+    cfg, channels = config.digest, config.channels
     targets: list[tuple[str, str]] = []
-    if cfg.slack_channel:
+    if cfg.slack_channel and channels.slack.enabled:
         targets.append(("slack", cfg.slack_channel))
-    if cfg.telegram_chat is not None:
+    if cfg.telegram_chat is not None and channels.telegram.enabled:
         targets.append(("telegram", str(cfg.telegram_chat)))
-    targets += [("email", address) for address in cfg.emails]
-    async with app.db.uow() as uow:
-        for channel, destination in targets:
-            subject = f"Resumen de ANS {day}" if app.config.language == "es" else f"SLA digest {day}"
-            await uow.outbox.put(OutboxItem(channel=channel, destination=destination,
-                                            payload={"kind": "digest", "subject": subject, "text": text,
-                                                     "auto_submitted": True},
-                                            dedupe_key=f"digest:{day}:{channel}:{destination}"),
-                                 now=digest.at)
+    if channels.email.enabled:
+        targets += [("email", address) for address in cfg.emails]
+    return targets
+
+
+async def queue_digest(db: Database, config: Config, cal: BusinessCalendar, digest: Digest) -> int:
+    """Queue the digest for every configured destination; a day's digest is queued once per
+    destination, whoever asks (the outbox's dedupe key). Returns the rows queued."""
+    payload = digest_payload(digest, cal, config.language)
+    day = cal.local(digest.at).date().isoformat()
+    queued = 0
+    async with db.uow() as uow:
+        for channel, destination in digest_targets(config):
+            item = OutboxItem(channel=channel, destination=destination, payload=payload,
+                              dedupe_key=f"digest:{day}:{channel}:{destination}")
+            await uow.outbox.put(item, now=digest.at)
+            queued += item.id is not None
         await uow.commit()
-    return len(targets)
+    return queued
+
+
+def digest_due(config: Config, cal: BusinessCalendar, now: dt.datetime) -> bool:
+    """Is it time for today's digest: a business day, at or after `digest.time` local?"""
+    local = cal.local(now)
+    return cal.is_business_day(local.date()) and local.time() >= config.digest.time

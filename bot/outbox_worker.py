@@ -10,7 +10,7 @@ import asyncio
 import datetime as dt
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from bot.clock import Clock
@@ -40,12 +40,16 @@ class RetryPolicy:
         return now + jittered
 
 
+DeadLetterHook = Callable[[OutboxItem, str], Awaitable[None]]
+
+
 class OutboxWorker:
     """Delivers outbox rows for the channels it has adapters for."""
 
     def __init__(self, db: Database, adapters: Mapping[str, ChannelAdapter], clock: Clock, *,
                  policy: RetryPolicy = RetryPolicy(), batch: int = 50,
-                 lease: dt.timedelta = dt.timedelta(minutes=2), poll: float = 1.0) -> None:
+                 lease: dt.timedelta = dt.timedelta(minutes=2), poll: float = 1.0,
+                 on_dead: DeadLetterHook | None = None) -> None:
         self.db = db
         self.adapters = adapters
         self.clock = clock
@@ -53,6 +57,7 @@ class OutboxWorker:
         self.batch = batch
         self.lease = lease
         self.poll = poll
+        self.on_dead = on_dead
         self.wake = asyncio.Event()
 
     async def run_once(self) -> int:
@@ -96,6 +101,11 @@ class OutboxWorker:
         if retry_at is None:
             log.error("outbox %s to %s:%s is dead after %d attempt(s): %s", item.id, item.channel,
                       item.destination, item.attempts + 1, error)
+            if self.on_dead is not None:
+                try:
+                    await self.on_dead(item, error)
+                except Exception:
+                    log.exception("dead-letter hook failed for outbox %s", item.id)
         else:
             log.warning("outbox %s to %s:%s failed (%s); retry at %s", item.id, item.channel,
                         item.destination, error, retry_at.isoformat())

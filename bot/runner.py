@@ -4,6 +4,7 @@ SIGTERM/SIGINT. The end of console input stops the console, not the service."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import signal
 import sys
@@ -11,7 +12,10 @@ import sys
 from bot.bootstrap import App, build
 from bot.clock import Clock
 from bot.config import Config
-from bot.outbox_worker import OutboxWorker
+from bot.i18n import t
+from bot.outbox_worker import DeadLetterHook, OutboxWorker, RetryPolicy
+from bot.scheduler import Scheduler
+from storage.ports import OutboxItem
 from channels.base import ChannelAdapter
 
 log = logging.getLogger("pqrbot")
@@ -37,7 +41,35 @@ def build_channels(app: App) -> list[ChannelAdapter]:
         from channels.console.adapter import ConsoleChannel
         identity = app.config.roles.staff[0] if app.config.roles.staff else "console:operator"
         adapters.append(ConsoleChannel(app.commands, identity, app.clock))
+    if cfg.email.enabled:
+        from bot.intake import intake_for
+        from channels.email.adapter import EmailChannel
+        adapters.append(EmailChannel(cfg.email, intake_for(app), app.clock))
+    if cfg.slack.enabled:
+        from channels.slack import build_adapter as build_slack
+        adapters.append(build_slack(app))
+    if cfg.telegram.enabled:
+        from channels.telegram import build_adapter as build_telegram
+        adapters.append(build_telegram(app))
     return adapters
+
+
+def dead_letter_alert(app: App) -> DeadLetterHook:
+    """Tell staff (the Slack triage channel, when Slack is on) about a message that went dead."""
+    slack = app.config.channels.slack
+
+    async def alert(item: OutboxItem, error: str) -> None:
+        if not (slack.enabled and slack.triage_channel) or item.channel == "slack":
+            return   # nowhere else to say it; the worker has logged it
+        text = t(app.config.language, "outbox.dead", channel=item.channel, destination=item.destination,
+                 attempts=item.attempts + 1, radicado=item.payload.get("radicado") or "-", error=error[:200])
+        async with app.db.uow() as uow:
+            await uow.outbox.put(OutboxItem(channel="slack", destination=slack.triage_channel,
+                                            payload={"kind": "outbox_dead", "text": text}, pqr_id=item.pqr_id,
+                                            dedupe_key=f"dead:{item.id}:{item.attempts}"), now=app.clock())
+            await uow.commit()
+
+    return alert
 
 
 async def serve(app: App, *, stop: asyncio.Event | None = None) -> int:
@@ -51,22 +83,27 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> int:
             pass
     await app.db.upgrade()
     started: list[ChannelAdapter] = []
-    worker_task: asyncio.Task[None] | None = None
+    tasks: list[asyncio.Task[None]] = []
     try:
         for adapter in build_channels(app):
             await adapter.start()
             started.append(adapter)
             log.info("channel %s started", adapter.name)
         senders = {a.name: a for a in started if a.name in SENDING_CHANNELS}
-        worker = OutboxWorker(app.db, senders, app.clock)
-        worker_task = asyncio.create_task(worker.run(stop), name="outbox-worker")
+        out = app.config.outbox
+        policy = RetryPolicy(max_attempts=out.max_attempts, base=dt.timedelta(seconds=out.base_delay_seconds),
+                             cap=dt.timedelta(seconds=out.max_delay_seconds))
+        worker = OutboxWorker(app.db, senders, app.clock, policy=policy, poll=out.poll_seconds,
+                              on_dead=dead_letter_alert(app))
+        scheduler = Scheduler(app.db, app.config, app.service, app.clock)
+        tasks = [asyncio.create_task(worker.run(stop), name="outbox-worker"),
+                 asyncio.create_task(scheduler.run(stop), name="scheduler")]
         log.info("pqrbot running (%s)", ", ".join(a.name for a in started) or "no channels")
         print("pqrbot running", file=sys.stderr, flush=True)
         await stop.wait()
     finally:
         stop.set()
-        if worker_task is not None:
-            await asyncio.gather(worker_task, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         for adapter in reversed(started):
             try:
                 await adapter.stop()
