@@ -3,8 +3,9 @@
     python -m bench [--rows N] [--backend sqlite|postgres|both] [--only NAME[,NAME…]]
                     [--filings N] [--explain] [--keep]
 
-Benches: file_empty, seed, list_breached, list_breached_details, list_open_first_page,
-count_open, digest, list_due_soon, file_full. `--only` takes names or prefixes ("list", "file").
+Benches: file_empty, seed, list_breached_first_page, count_breached, list_breached,
+list_breached_details, list_open_first_page, count_open, digest, digest_full_export, list_due_soon,
+file_full. `--only` takes names or prefixes ("list", "file").
 Progress goes to stderr. Never touches data/ or an existing database: SQLite files are created
 under bench/out/ and PostgreSQL databases are named pqrbot_bench_<random> and dropped at the end."""
 
@@ -31,8 +32,8 @@ from storage.db import SqlDatabase
 
 PG_ADMIN_URL = os.environ.get("PQRBOT_BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 OUT_DIR = Path(__file__).resolve().parent / "out"
-QUERY_BENCHES = ("list_breached", "list_breached_details", "list_open_first_page", "count_open",
-                 "digest", "list_due_soon")
+QUERY_BENCHES = ("list_breached_first_page", "count_breached", "list_breached", "list_breached_details",
+                 "list_open_first_page", "count_open", "digest", "digest_full_export", "list_due_soon")
 ALL_BENCHES = ("file_empty", "seed", *QUERY_BENCHES, "file_full")
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import event, func, select
 
 from bot.bootstrap import build
 from bot.config import parse_config
+from bot.digest import MAX_ITEMS_PER_SECTION
 from bot.services import FilingRequest, PqrService
 from domain.pqr_types import PqrType
 from storage.db import SqlDatabase
@@ -105,21 +106,34 @@ def queries(service: PqrService) -> dict[str, tuple[Query, PqrFilter | None]]:
     w = service.windows(NOW)
     breached = PqrFilter(due_before=w.now)
     page = PqrFilter(limit=20)
+    breached_page = PqrFilter(due_before=w.now, limit=20)     # `/pqr list breached` in a chat
     soon = PqrFilter(due_from=w.now, due_before=w.end_of_soon)
 
     async def digest() -> int:
+        # As the scheduler sends it: counts and area/assignee groups from SQL, 50 PQRs a section.
+        d = await service.digest(NOW, limit=MAX_ITEMS_PER_SECTION)
+        return sum(d.counts.values())
+
+    async def digest_full_export() -> int:
+        # As `pqrbot digest --json` exports it: every PQR of every section, built as objects.
         d = await service.digest(NOW)
         return len(d.breached) + len(d.due_today) + len(d.due_soon)
 
     async def count_open() -> int:
         return await service.count(PqrFilter())
 
+    async def count_breached() -> int:
+        return await service.count(breached)
+
     return {
+        "list_breached_first_page": (lambda: _len(service.list(breached_page, details=True)), breached_page),
+        "count_breached": (count_breached, breached),
         "list_breached": (lambda: _len(service.list(breached, details=False)), breached),
         "list_breached_details": (lambda: _len(service.list(breached, details=True)), breached),
         "list_open_first_page": (lambda: _len(service.list(page)), page),
         "count_open": (count_open, None),
         "digest": (digest, None),
+        "digest_full_export": (digest_full_export, None),
         "list_due_soon": (lambda: _len(service.list(soon)), soon),
     }
 
