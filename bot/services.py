@@ -4,8 +4,9 @@ acting identity. Role checks live in `bot.commands`; these services trust their 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.notifications import Notifier
 from domain.customer import Customer, identity
@@ -57,6 +58,20 @@ class ContractLinker(Protocol):
                         telegram_user: int | None) -> ContractTerms | None: ...
 
 
+class TermsLookup(Protocol):
+    """Contract terms by sender, already loaded (`domain.contracts.ContractRegistry`)."""
+
+    def terms_for(self, *, email: str | None = None, telegram_user: int | None = None) -> ContractTerms | None: ...
+
+
+@runtime_checkable
+class RegistryLinker(Protocol):
+    """A `ContractLinker` that can hand out its whole registry (`ContractService`): a batch of
+    filings then asks the database once for the registry version instead of once per PQR."""
+
+    async def registry_in(self, uow: UnitOfWork) -> TermsLookup: ...
+
+
 class PqrService:
     """The PQR use cases, on a storage `Database`."""
 
@@ -101,6 +116,94 @@ class PqrService:
         if triage is not None:
             await uow.outbox.put(triage, now=req.received_at)
         return pqr
+
+    async def file_many_in(self, uow: UnitOfWork, reqs: Sequence[FilingRequest]) -> list[Pqr | None]:
+        """`file_in` for several requests in the caller's transaction, with one statement per
+        table for the batch: the same PQRs, customers, radicados (in request order) and outbox
+        rows as filing them one by one. None for a request whose `inbound_key` was seen before
+        (or earlier in the batch). A failure fails the whole batch: the caller rolls back (a
+        savepoint) and may file the requests one by one."""
+        fresh = [True] * len(reqs)
+        keyed = [(i, r.inbound_key) for i, r in enumerate(reqs) if r.inbound_key]
+        if keyed:
+            seen = await uow.inbound.remember_many([(k[0], k[1], reqs[i].received_at) for i, k in keyed])
+            for (i, _), ok in zip(keyed, seen, strict=True):
+                fresh[i] = ok
+        todo = [r for r, ok in zip(reqs, fresh, strict=True) if ok]
+        customers = await self._customers(uow, todo)
+        terms = await self._terms(uow, todo, customers)
+        filed = [Pqr.file(pqr_type=r.pqr_type, channel=r.channel, customer=c, subject=r.subject, body=r.body,
+                          received_at=r.received_at, policy=self.policy, actor=r.actor, area=r.area,
+                          external_id=r.external_id, contract=k)
+                 for r, c, k in zip(todo, customers, terms, strict=True)]
+        by_year: dict[int, list[Pqr]] = {}
+        for req, pqr in zip(todo, filed, strict=True):
+            by_year.setdefault(self.calendar.local(req.received_at).year, []).append(pqr)
+        for year, group in by_year.items():
+            await uow.pqrs.add_many(group, radicado_format=self.radicado_format, year=year)
+        queued = []
+        for req, pqr in zip(todo, filed, strict=True):
+            for item in (self.notifier.acknowledgment(pqr), self.notifier.slack_triage(pqr)):
+                if item is not None:
+                    queued.append((item, req.received_at))
+        if queued:
+            await uow.outbox.put_many(queued)
+        out: list[Pqr | None] = []
+        it = iter(filed)
+        for ok in fresh:
+            out.append(next(it) if ok else None)
+        return out
+
+    async def _customers(self, uow: UnitOfWork, reqs: Sequence[FilingRequest]) -> list[Customer]:
+        """`_customer` for a batch, with one lookup: a sender new to the database and seen twice
+        in the batch is one new customer, as it would be when filing one by one."""
+        keys = [self._identities(r) for r in reqs]
+        known = await uow.customers.by_identities([k for ks in keys for k in ks]) if any(keys) else {}
+        out: list[Customer] = []
+        changed: dict[int, Customer] = {}
+        for req, ks in zip(reqs, keys, strict=True):
+            found = next((known[k] for k in ks if k in known), None)
+            if found is None:
+                found = Customer(name=req.name.strip() or (req.email or "?"), email=req.email,
+                                 telegram_chat_id=req.telegram_chat_id, phone=req.phone, language=req.language)
+            else:
+                if req.email and not found.email:
+                    found.email = req.email
+                    changed[id(found)] = found
+                if req.telegram_chat_id is not None and found.telegram_chat_id is None:
+                    found.telegram_chat_id = req.telegram_chat_id
+                    changed[id(found)] = found
+            for ident in found.identities():
+                known.setdefault(ident, found)
+            out.append(found)
+        for customer in changed.values():
+            if customer.id is not None:
+                await uow.customers.save(customer)
+        return out
+
+    async def _terms(self, uow: UnitOfWork, reqs: Sequence[FilingRequest],
+                     customers: Sequence[Customer]) -> list[ContractTerms | None]:
+        """The contract terms of each request's sender (the registry is looked up once)."""
+        if self.contracts is None:
+            return [None] * len(reqs)
+        senders = [(r.email or c.email, r.telegram_chat_id or c.telegram_chat_id)
+                   for r, c in zip(reqs, customers, strict=True)]
+        if isinstance(self.contracts, RegistryLinker):
+            if not any(e or t is not None for e, t in senders):
+                return [None] * len(reqs)
+            registry = await self.contracts.registry_in(uow)
+            return [registry.terms_for(email=e, telegram_user=t) if (e or t is not None) else None
+                    for e, t in senders]
+        return [await self.contracts.terms_for(uow, email=e, telegram_user=t) for e, t in senders]
+
+    @staticmethod
+    def _identities(req: FilingRequest) -> list[str]:
+        keys = []
+        if req.email:
+            keys.append(identity("email", req.email))
+        if req.telegram_chat_id is not None:
+            keys.append(identity("telegram", str(req.telegram_chat_id)))
+        return keys
 
     async def _customer(self, uow: UnitOfWork, req: FilingRequest) -> Customer:
         keys = []
@@ -206,6 +309,14 @@ class PqrService:
             await uow.pqrs.save(pqr)
             await uow.commit()
             return pqr, before
+
+    async def remember_inbound(self, channel: str, key: str, *, now: dt.datetime) -> bool:
+        """Record an inbound delivery key (a Slack retry, a redelivered envelope) in its own
+        transaction; False when it was seen before and must not be acted on again."""
+        async with self.db.uow() as uow:
+            fresh = await uow.inbound.remember(channel, key, now=now)
+            await uow.commit()
+            return fresh
 
     async def record_refusal(self, *, actor: str, action: str, reason: str, now: dt.datetime,
                              radicado: str | None = None) -> None:

@@ -23,6 +23,7 @@ from domain.errors import InvalidTransition, NotFound
 
 from channels.slack import blocks, modals
 from channels.slack.mrkdwn import escape, identity
+from channels.slack.penalties import SlackPenalties
 
 log = logging.getLogger(__name__)
 CARD_ACTION = re.compile(r"^pqr\.(take|show|reply)$")
@@ -53,6 +54,7 @@ class SlackListeners:
         self.app = app
         self.client = client
         self.lang = app.commands.lang
+        self.penalties = SlackPenalties(app, client)
 
     def register(self, bolt: AsyncApp) -> None:
         bolt.use(self.once)
@@ -61,6 +63,7 @@ class SlackListeners:
         bolt.action(PAGE_ACTION)(self.on_page)
         bolt.view(modals.INTAKE)(self.on_intake)
         bolt.view(modals.REPLY)(self.on_reply)
+        self.penalties.register(bolt)          # Aprobar / Rechazar and the reason modal
 
     # -- middleware -----------------------------------------------------------------------------
     async def once(self, body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> BoltResponse | None:
@@ -68,9 +71,7 @@ class SlackListeners:
         acted on. The key is written before acting: acting twice is worse than not acting."""
         key = inbound_key(body)
         if key is not None:
-            async with self.app.db.uow() as uow:
-                fresh = await uow.inbound.remember("slack", key[:900], now=self.app.clock())
-                await uow.commit()
+            fresh = await self.app.service.remember_inbound("slack", key[:900], now=self.app.clock())
             if not fresh:
                 log.info("slack: duplicate delivery %s ignored", key)
                 return BoltResponse(status=200, body="")
@@ -88,9 +89,12 @@ class SlackListeners:
         await ack()   # inside Slack's 3 s; the answer follows through response_url
         reply = await self.app.commands.handle(actor, text, self.app.clock())
         list_args = self._list_args(text)
-        public = reply.visibility is Visibility.PUBLIC
+        report = self.penalties.is_report(reply)
+        public = reply.visibility is Visibility.PUBLIC or report
         await respond(**blocks.render_reply(reply, self.app.commands, list_args=list_args),
                       response_type="in_channel" if public else "ephemeral", replace_original=False)
+        if report:
+            await self.penalties.post_chart(command.get("channel_id"), reply)
 
     @staticmethod
     def _wants_form(text: str) -> bool:
