@@ -27,6 +27,8 @@ SENDING_CHANNELS = ("email", "telegram", "slack")
 def run(config: Config, *, clock: Clock) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # aiosmtpd logs every SMTP command at INFO; keep its warnings only.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     try:
         return asyncio.run(serve(build(config, clock=clock)))
     except KeyboardInterrupt:
