@@ -2,7 +2,7 @@
 
 A registry maps an action name to a handler. Every press goes through `run`, which checks the
 role again (a forwarded or old keyboard grants nothing) and writes a refusal to the audit trail.
-Penalty approvals plug in later with `register("penalty_approve", …)`."""
+Penalty decisions plug in with `register("penalty_approve", …)` (bot.telegram_penalties)."""
 
 from __future__ import annotations
 
@@ -20,13 +20,16 @@ from domain.errors import DomainError, NotFound
 
 @dataclass(frozen=True)
 class ManagerPress:
-    """A manager-action button pressed by `actor` (`telegram:1001`, …) with its argument."""
+    """A manager-action button pressed by `actor` (`telegram:1001`, …) with its argument;
+    `chat_id` / `message_id` say which bot message carried the button, when known."""
 
     actor: str
     action: str
     arg: str
     now: dt.datetime
     language: str
+    chat_id: int | None = None
+    message_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -149,6 +149,29 @@ class PenaltyService:
             await uow.commit()
             return p
 
+    async def check_decision(self, penalty_id: int, approve: bool, actor: str, now: dt.datetime) -> Penalty:
+        """The checks `decide` makes that do not need the reason, for a button press that is about
+        to ask for it: raises `NotAllowed`, `AlreadyDecided`, `InvalidTransition` or `NotFound` as
+        `decide` would, after recording the refusal; otherwise changes nothing."""
+        action = "penalty_approve" if approve else "penalty_reject"
+        async with self.db.uow() as uow:
+            p = await self._load(uow, penalty_id)
+            if not self.roles.is_manager(actor):
+                await self._refuse(uow, p, actor=actor, action=action, reason="not_manager", now=now)
+                raise NotAllowed("not_manager")
+            if p.decision is not None:
+                decided = AlreadyDecided(p.decision.value, p.decided_by, p.decided_at)
+                await self._refuse(uow, p, actor=actor, action=action, reason=f"already_decided:{decided.decision}",
+                                   now=now)
+                raise decided
+            if p.status is not PenaltyStatus.EN_EVALUACION:
+                wanted = (PenaltyStatus.APROBADA if approve else PenaltyStatus.RECHAZADA).value
+                wrong = InvalidTransition(p.status.value, wanted, ())
+                await self._refuse(uow, p, actor=actor, action=action,
+                                   reason=f"invalid_transition:{wrong.current}->{wrong.wanted}", now=now)
+                raise wrong
+            return p
+
     async def _after_decision(self, uow: UnitOfWork, p: Penalty, *, actor: str, now: dt.datetime) -> None:
         registry = await self.contracts.registry_in(uow)
         notices = self.notices.client_notice(p, registry.client(p.client))

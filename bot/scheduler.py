@@ -8,6 +8,7 @@ import asyncio
 import datetime as dt
 import logging
 import os
+import secrets
 import socket
 from dataclasses import dataclass
 
@@ -24,7 +25,9 @@ LEASE_NAME = "scheduler"
 
 
 def instance_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """Who holds the lease: host and pid (for operators reading the log), plus a random part, so
+    two containers that share a hostname and both run as pid 1 are still two holders."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 @dataclass

@@ -4,9 +4,11 @@ by reply, the map from bot messages to PQRs, and a customer who blocked the bot.
 from __future__ import annotations
 
 import html
+import json
 import logging
 
 from bot.clock import Clock
+from bot.followups import StaffDestinations, followup_notices
 from bot.i18n import t
 from bot.services import PqrService
 from bot.telegram_model import ChatEvent, Say
@@ -19,16 +21,19 @@ from storage.ports import OutboxItem, PqrFilter, StoredAttachment, UnitOfWork
 log = logging.getLogger(__name__)
 BOT_ACTOR = "telegram:bot"
 MY_PQRS_LIMIT = 10
+UNREADABLE_KEEP = 20_000      # characters of an unreadable update kept in the audit trail
 
 
 class TelegramSupport:
     """Status, follow-ups and delivery bookkeeping for Telegram customers."""
 
-    def __init__(self, service: PqrService, clock: Clock, *, language: str = "es") -> None:
+    def __init__(self, service: PqrService, clock: Clock, *, language: str = "es",
+                 staff: StaffDestinations | None = None) -> None:
         self.service = service
         self.db = service.db
         self.clock = clock
         self.language = language
+        self.staff: StaffDestinations = staff or (lambda identity: [])
 
     def _instant(self, pqr: Pqr, lang: str, which: str = "due") -> str:
         when = pqr.due_at if which == "due" else pqr.received_at
@@ -95,7 +100,8 @@ class TelegramSupport:
 
     async def follow_up(self, ev: ChatEvent, radicado: str, lang: str,
                         files: list[StoredAttachment]) -> list[Say]:
-        """A customer's reply to a bot message about a PQR joins that PQR (once per update)."""
+        """A customer's reply to a bot message about a PQR joins that PQR (once per update);
+        staff hear of it through the outbox (the assignee, else the Slack triage channel)."""
         async with self.db.uow() as uow:
             if not await uow.inbound.remember("telegram", str(ev.update_id), now=ev.at):
                 return []
@@ -108,10 +114,22 @@ class TelegramSupport:
             await uow.pqrs.save(pqr)
             if files and msg.id is not None:
                 await uow.telegram.add_attachments(msg.id, files)
+            for item in followup_notices(pqr, msg, language=self.language, staff=self.staff,
+                                         triage=self.service.notifier.slack_triage_channel):
+                await uow.outbox.put(item, now=ev.at)
             await uow.commit()
         assert pqr.id is not None
         return [Say(t(lang, "tg.followup_added", radicado=html.escape(radicado)), reply_to=ev.message_id,
                     about=(radicado, pqr.id))]
+
+    async def keep_unreadable(self, update_id: int | None, data: object, error: str) -> None:
+        """Keep an update python-telegram-bot could not read in the audit trail (it is skipped)."""
+        raw = json.dumps(data, ensure_ascii=False, default=str)
+        async with self.db.uow() as uow:
+            await uow.audit.record(Event(kind="telegram_update_unreadable", actor=BOT_ACTOR, at=self.clock(),
+                                         reason=error[:500], data={"update_id": update_id,
+                                                                   "update": raw[:UNREADABLE_KEEP]}))
+            await uow.commit()
 
     # -- delivery bookkeeping -------------------------------------------------------------------
     async def remember_sent(self, chat_id: int, message_id: int, *, kind: str, radicado: str | None = None,

@@ -143,3 +143,50 @@ def triage_message(pqr: Pqr, commands: CommandHandler, now: Any, *,
         blocks.append({"type": "context", "elements": [_mrkdwn(last_action, verbatim=False)]})
     text = f"{header}: {commands.card_line(card)}"
     return {"text": clip(escape(text), TEXT_LIMIT), "blocks": blocks}
+
+
+DIGEST_ITEMS = 40   # PQR lines (one block each) a digest shows; Slack takes at most 50 blocks a message
+
+
+def _share(sizes: list[int], budget: int) -> list[int]:
+    """How many items of each section to show: `budget` handed out one at a time, round robin, so
+    a long breached list does not crowd out the due-today and due-soon sections."""
+    shown = [0] * len(sizes)
+    while budget > 0 and any(s < n for s, n in zip(shown, sizes)):
+        for i, n in enumerate(sizes):
+            if shown[i] < n and budget > 0:
+                shown[i] += 1
+                budget -= 1
+    return shown
+
+
+def _digest_line(item: dict[str, Any]) -> str:
+    who = str(item.get("assignee") or "")
+    return (f"*{escape(str(item.get('radicado', '')))}* · {escape(str(item.get('due_at', ''))[:10])} · "
+            f"{identity(who) if who else '-'} · {escape(clip(str(item.get('subject') or ''), 120))}")
+
+
+def digest_message(payload: dict[str, Any]) -> dict[str, Any]:
+    """The daily digest (bot.digest.digest_payload) as Block Kit: a header; per section its count
+    and groups (area · assignee: count); then each PQR, oldest due first, with an open button
+    (`pqr.show`, value = radicado, as on the triage cards). At most DIGEST_ITEMS PQRs are shown,
+    shared between the sections; a section with more says how many more."""
+    lang = str(payload.get("language") or "es")
+    sections = [s for s in payload.get("sections") or [] if isinstance(s, dict)]
+    shown = _share([len(s.get("items") or []) for s in sections], DIGEST_ITEMS)
+    blocks: list[Block] = [{"type": "header", "text": _plain(str(payload.get("subject") or "Digest"))}]
+    for section, n in zip(sections, shown):
+        count = int(section.get("count") or 0)
+        lines = [f"*{escape(str(section.get('title') or section.get('key') or ''))}: {count}*"]
+        lines += [f"• {escape(str(g.get('area')))} · {identity(str(g.get('assignee')))}: {int(g.get('count') or 0)}"
+                  for g in section.get("groups") or []]
+        blocks.append(_section("\n".join(lines)))
+        for item in (section.get("items") or [])[:n]:
+            blocks.append({"type": "section", "text": _mrkdwn(_digest_line(item)),
+                           "accessory": {"type": "button", "action_id": ACTION_PREFIX + "show",
+                                         "text": _plain(t(lang, "button.open"), 75),
+                                         "value": str(item.get("radicado", ""))}})
+        if count > n:
+            blocks.append({"type": "context", "elements": [_mrkdwn(f"… +{count - n}")]})
+    text = str(payload.get("text") or payload.get("subject") or "")
+    return {"text": clip(escape(text), TEXT_LIMIT), "blocks": blocks[:50]}

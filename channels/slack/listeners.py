@@ -134,7 +134,9 @@ class SlackListeners:
         if not reply.ok or kind == "show":
             msg = blocks.render_reply(reply, self.app.commands)
             await self._ephemeral(channel, user, msg["text"], msg["blocks"])
-        if reply.ok:
+        if reply.ok and kind != "show":
+            # Only a change redraws the pressed message: "show" also sits on digest rows, and
+            # redrawing would replace the whole digest with one card.
             await self._refresh(channel, ts, rad, actor, kind)
 
     async def on_page(self, ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:

@@ -11,11 +11,13 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.bootstrap import App
+from bot.penalty_cards import PenaltyCard
 from channels.base import ChannelError, Permanent, Retryable
 from domain.errors import NotFound
 
-from channels.slack.blocks import TEXT_LIMIT, triage_message
+from channels.slack.blocks import TEXT_LIMIT, digest_message, triage_message
 from channels.slack.mrkdwn import clip, escape
+from channels.slack.penalties import card_message
 
 # Errors that a later attempt can get past; every other `ok: false` is permanent.
 RETRYABLE_ERRORS = frozenset({"ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable",
@@ -63,6 +65,10 @@ class SlackSender:
             except NotFound as exc:
                 raise Permanent(f"slack: triage for unknown PQR {exc}") from exc
             return triage_message(pqr, self.app.commands, self.app.clock())
+        if payload.get("kind") == "penalty_decision" and payload.get("penalty_id") is not None:
+            return card_message(PenaltyCard.of_payload(payload))   # the card with Aprobar / Rechazar
+        if payload.get("kind") == "digest" and payload.get("sections") and not payload.get("blocks"):
+            return digest_message(payload)      # Block Kit: counts, groups, a button per PQR
         text = str(payload.get("text") or payload.get("subject") or "")
         if not text and not payload.get("blocks"):
             raise Permanent("slack: payload has neither text nor blocks")

@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from aiohttp import web
@@ -18,6 +19,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 
+from bot.alerts import staff_destinations
 from bot.bootstrap import App
 from bot.i18n import language_of, t
 from bot.manager_actions import ManagerActions, ManagerPress
@@ -25,12 +27,14 @@ from bot.telegram_flow import TelegramFlow
 from bot.telegram_model import FileRef, Kind, Say
 from bot.telegram_support import TelegramSupport
 from channels.base import Permanent
-from channels.telegram import outbound, webhook
+from channels.telegram import outbound, polling, webhook
 from channels.telegram.inbound import ManagerButton, Skip, classify
+from channels.telegram.penalties import TelegramPenalties
+from channels.telegram.polling import ALLOWED_UPDATES, ChatLocks, Unreadable
 
 log = logging.getLogger(__name__)
-ALLOWED_UPDATES = ["message", "callback_query"]
 MAX_UPDATE_ATTEMPTS = 3
+CONCURRENT_UPDATES = 32      # updates of different chats processed at the same time
 COMMANDS = {"es": ("start", "estado", "cancelar"), "en": ("start", "status", "cancel")}
 
 
@@ -45,7 +49,8 @@ class TelegramChannel:
     name = "telegram"
 
     def __init__(self, app: App, *, token: str, webhook_secret: str | None = None,
-                 poll_timeout: float = 10.0, sweep_every: float = 60.0) -> None:
+                 poll_timeout: float = 10.0, sweep_every: float = 60.0,
+                 concurrency: int = CONCURRENT_UPDATES) -> None:
         self.app = app
         self.cfg = app.config.channels.telegram
         if self.cfg.mode == "webhook" and not webhook_secret:
@@ -53,18 +58,27 @@ class TelegramChannel:
         self.webhook_secret = webhook_secret or ""
         self.poll_timeout = poll_timeout
         self.sweep_every = sweep_every
+        self.concurrency = concurrency
         self.application: Application[Any, Any, Any, Any, Any, Any] = (
             Application.builder().token(token).base_url(self.cfg.base_url)
-            .base_file_url(file_base_url(self.cfg.base_url)).updater(None).build())
+            .base_file_url(file_base_url(self.cfg.base_url)).updater(None)
+            # The library's own httpx client, with a pool wide enough for the concurrent updates.
+            .connection_pool_size(concurrency + 8).build())
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
-        self.support = TelegramSupport(app.service, app.clock, language=app.config.language)
+        self.support = TelegramSupport(app.service, app.clock, language=app.config.language,
+                                       staff=lambda who: staff_destinations(app.config, who))
         self.flow = TelegramFlow(app.service, self.support, app.clock, fetch=self._download,
                                  timeout=dt.timedelta(minutes=self.cfg.conversation_timeout_minutes),
                                  language=app.config.language)
         self.actions = ManagerActions(app.service, app.roles)
+        self.penalties = TelegramPenalties(app, self.application, self.actions)   # Aprobar / Rechazar
         self.webhook_port: int | None = None
         self._failed: set[int] = set()
+        self._chats = ChatLocks()
+        # SQLite has one writer: our concurrent updates take turns for their database work here
+        # (waiting on SQLite's busy handler instead would sleep in steps of up to 100 ms).
+        self._db_lock = asyncio.Lock() if getattr(app.db, "dialect", "") == "sqlite" else None
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._runner: web.AppRunner | None = None
@@ -114,20 +128,31 @@ class TelegramChannel:
 
     # -- receiving ------------------------------------------------------------------------------
     async def process(self, update: Update) -> bool:
-        """Process one update; False when a handler failed (it should be offered again)."""
+        """Process one update after the earlier ones of its chat; False when a handler failed
+        (it should be offered again)."""
+        async with self._chats.hold(polling.chat_key(update)):
+            return await self._process_now(update)
+
+    async def _process_now(self, update: Update) -> bool:
         self._failed.discard(update.update_id)
         await self.application.process_update(update)
         return update.update_id not in self._failed
 
     async def process_json(self, data: dict[str, Any]) -> bool:
         """Process one Update as Telegram posts it. One python-telegram-bot cannot read is
-        logged and skipped (True): offering it again would not help."""
-        try:
-            update = Update.de_json(data, self.bot)
-        except (TypeError, ValueError, KeyError) as exc:
-            log.error("telegram update %s unreadable, skipped: %s", data.get("update_id"), exc)
+        logged, kept and skipped (True): offering it again would not help."""
+        (item,) = polling.parse([data], self.bot)
+        if isinstance(item, Unreadable):
+            await self._unreadable(item)
             return True
-        return await self.process(update)
+        return await self.process(item)
+
+    async def _unreadable(self, item: Unreadable) -> None:
+        log.error("telegram update %s unreadable, skipped: %s", item.update_id, item.error)
+        try:
+            await self.support.keep_unreadable(item.update_id, item.data, item.error)
+        except Exception:
+            log.exception("telegram: could not keep unreadable update %s", item.update_id)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         if isinstance(update, Update):
@@ -144,13 +169,19 @@ class TelegramChannel:
             return
         if inbound.kind is Kind.BUTTON and update.callback_query is not None:
             await self._answer_query(update.callback_query.id)
-        for say in await self.flow.handle(inbound):
+        async with self._db_turn():
+            if await self.penalties.consume(inbound):      # a manager's reason for a penalty decision
+                return
+            says = await self.flow.handle(inbound)
+        for say in says:
             await self._say(inbound.chat_id, inbound.message_id, say)
 
     async def _manager(self, press: ManagerButton) -> None:
         lang = language_of(press.language_code, self.app.config.language)
-        result = await self.actions.run(ManagerPress(actor=f"telegram:{press.user_id}", action=press.action,
-                                                     arg=press.arg, now=self.app.clock(), language=lang))
+        async with self._db_turn():
+            result = await self.actions.run(ManagerPress(actor=f"telegram:{press.user_id}", action=press.action,
+                                                         arg=press.arg, now=self.app.clock(), language=lang,
+                                                         chat_id=press.chat_id, message_id=press.message_id))
         await self._answer_query(press.query_id, result.notice[:200], alert=result.refused)
         if result.text and press.chat_id is not None:
             await self._say(press.chat_id, None, Say(result.text, keyboard=result.keyboard))
@@ -177,8 +208,18 @@ class TelegramChannel:
         sent = await self.bot.send_message(chat_id, say.text, parse_mode=ParseMode.HTML, reply_markup=markup,
                                            reply_parameters=reply)
         if say.about is not None:
-            await self.support.remember_sent(chat_id, sent.message_id, kind="info", radicado=say.about[0],
-                                             pqr_id=say.about[1])
+            async with self._db_turn():
+                await self.support.remember_sent(chat_id, sent.message_id, kind="info", radicado=say.about[0],
+                                                 pqr_id=say.about[1])
+
+    @asynccontextmanager
+    async def _db_turn(self) -> AsyncIterator[None]:
+        """The database work of one update: one update at a time on SQLite."""
+        if self._db_lock is None:
+            yield
+            return
+        async with self._db_lock:
+            yield
 
     async def _download(self, ref: FileRef) -> bytes:
         file = await self.bot.get_file(ref.file_id)
@@ -186,12 +227,12 @@ class TelegramChannel:
 
     # -- polling --------------------------------------------------------------------------------
     async def _poll(self) -> None:
+        """getUpdates → read each update alone → process the batch (chats concurrently, each
+        chat in order) → getUpdates again with the offset confirming the batch."""
         offset: int | None = None
-        failures: Counter[int] = Counter()
         errors = 0
         while not self._stop.is_set():
-            fetch = asyncio.ensure_future(self.bot.get_updates(offset=offset, timeout=self.poll_timeout,
-                                                                allowed_updates=ALLOWED_UPDATES))
+            fetch = asyncio.ensure_future(polling.fetch(self.bot, offset=offset, timeout=self.poll_timeout))
             stopping = asyncio.ensure_future(self._stop.wait())
             await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
             stopping.cancel()
@@ -200,30 +241,41 @@ class TelegramChannel:
                 await asyncio.gather(fetch, return_exceptions=True)
                 break
             try:
-                updates = fetch.result()
+                raw = fetch.result()
             except RetryAfter as exc:
                 await self._pause(outbound.seconds(exc.retry_after))
                 continue
-            except Exception as exc:    # network, or an update this library cannot read
+            except Exception as exc:    # network, conflict, a server error
                 errors += 1
                 log.warning("telegram getUpdates failed (%s); retrying", exc)
                 await self._pause(min(30.0, 0.5 * 2 ** min(errors, 6)))
                 continue
             errors = 0
-            for update in updates:
-                if not await self.process(update):
-                    failures[update.update_id] += 1
-                    if failures[update.update_id] < MAX_UPDATE_ATTEMPTS:
-                        await self._pause(0.5 * failures[update.update_id])
-                        break          # fetch again from this update
-                    log.error("telegram update %s failed %d times; skipped", update.update_id, MAX_UPDATE_ATTEMPTS)
-                failures.pop(update.update_id, None)
-                offset = update.update_id + 1
+            items = polling.parse(raw, self.bot)
+            for bad in (i for i in items if isinstance(i, Unreadable)):
+                await self._unreadable(bad)
+            updates = [i for i in items if isinstance(i, Update)]
+            left = await polling.run_batch(updates, self._process_with_retries, concurrency=self.concurrency)
+            offset = left if left is not None else polling.next_offset(items, offset)
         if offset is not None:          # confirm what was processed, without long polling
             try:
-                await self.bot.get_updates(offset=offset, timeout=0, allowed_updates=ALLOWED_UPDATES)
+                await polling.fetch(self.bot, offset=offset, timeout=0, limit=1)
             except TelegramError as exc:
                 log.warning("telegram: could not confirm updates before %s: %s", offset, exc)
+
+    async def _process_with_retries(self, update: Update) -> bool:
+        """Process an update, retrying a failure in place (the chat waits); after
+        MAX_UPDATE_ATTEMPTS it is skipped. False only when stopping before it was done."""
+        async with self._chats.hold(polling.chat_key(update)):
+            for attempt in range(1, MAX_UPDATE_ATTEMPTS + 1):
+                if await self._process_now(update):
+                    return True
+                if self._stop.is_set():
+                    return False
+                if attempt < MAX_UPDATE_ATTEMPTS:
+                    await self._pause(0.5 * attempt)
+            log.error("telegram update %s failed %d times; skipped", update.update_id, MAX_UPDATE_ATTEMPTS)
+            return True
 
     async def _pause(self, seconds: float) -> None:
         try:
@@ -260,6 +312,8 @@ class TelegramChannel:
         except ValueError:
             raise Permanent(f"telegram: not a chat id: {destination!r}") from None
         kind = str(payload.get("kind") or "")
+        if kind == "penalty_decision":              # the card with its inline keyboard
+            return await self.penalties.send(chat_id, payload)
         radicado = str(payload["radicado"]) if payload.get("radicado") else None
         if kind == "ack" and radicado and await self.support.answered_in_chat(radicado):
             return None          # the conversation already gave the radicado in this chat
@@ -273,7 +327,7 @@ class TelegramChannel:
             if outbound.blocked(exc) and kind != "digest":
                 await self.support.mark_unreachable(chat_id, radicado=radicado, kind=kind, reason=str(exc))
             raise outbound.classify_error(exc) from exc
-        if radicado:
+        if radicado and kind not in outbound.STAFF_KINDS:    # a customer may reply to it
             try:
                 await self.support.remember_sent(chat_id, sent.message_id, kind=kind, radicado=radicado)
             except Exception:        # delivered all the same: do not make the outbox send it again

@@ -14,6 +14,8 @@ from channels.base import ChannelError, Permanent, Retryable
 TEXT_LIMIT = 4096
 # Kinds rendered with a catalogue header; anything else shows its subject and text.
 HEADED = {"reply": "tg.reply", "closing": "tg.closing"}
+# Kinds sent to staff: a reply to them is not a customer's follow-up.
+STAFF_KINDS = frozenset({"followup", "alert", "digest"})
 
 
 def render(payload: dict[str, Any]) -> tuple[list[str], str | None]:

@@ -29,6 +29,8 @@ REQUIRED: dict[str, list[str | tuple[str, ...]]] = {
     "conversations.open": [("users", "channel")],
     "users.info": ["user"],
     "apps.connections.open": [],
+    "files.getUploadURLExternal": ["filename", "length"],
+    "files.completeUploadExternal": ["files"],
 }
 MISSING_ERROR = {"channel": "channel_not_found", "text": "no_text", "user": "user_not_found", "ts": "message_not_found",
                  "trigger_id": "invalid_arguments", "view": "invalid_arguments", "users": "invalid_arguments"}
@@ -49,6 +51,7 @@ class _Failure:
     error: str
     times: int
     retry_after: int | None = None
+    status: int | None = None
 
 
 @dataclass
@@ -72,6 +75,8 @@ class FakeSlack:
         self._sockets: list[web.WebSocketResponse] = []
         self._socket_ready = asyncio.Event()
         self.envelopes: dict[str, Envelope] = {}
+        self.uploads: dict[str, bytes] = {}            # file id -> bytes POSTed to its upload URL
+        self._upload_names: dict[str, str] = {}
         self._runner: web.AppRunner | None = None
         self.url = ""
 
@@ -81,6 +86,7 @@ class FakeSlack:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_post("/response/{id}", self._response_url)
         app.router.add_get("/ws", self._ws)
+        app.router.add_post("/upload/{file_id}", self._upload)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -104,9 +110,11 @@ class FakeSlack:
         return f"{self.url}/response/{next(self._ids)}"
 
     # -- test controls --------------------------------------------------------------------------
-    def fail(self, method: str, error: str, *, times: int = 1, retry_after: int | None = None) -> None:
-        """Answer the next `times` calls of `method` with `error` (ratelimited: HTTP 429 + Retry-After)."""
-        self._failures[method] = _Failure(error, times, retry_after)
+    def fail(self, method: str, error: str, *, times: int = 1, retry_after: int | None = None,
+             status: int | None = None) -> None:
+        """Answer the next `times` calls of `method` with `error` (ratelimited: HTTP 429 + Retry-After;
+        `status`, e.g. 500: that HTTP status with `{"ok": false, "error": error}`)."""
+        self._failures[method] = _Failure(error, times, retry_after, status)
 
     def of(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -146,6 +154,8 @@ class FakeSlack:
             if failure.error == "ratelimited":
                 return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
                                          headers={"Retry-After": str(failure.retry_after or 1)})
+            if failure.status is not None:
+                return web.json_response({"ok": False, "error": failure.error}, status=failure.status)
             return web.json_response({"ok": False, "error": failure.error})
         for need in REQUIRED[method]:
             names = need if isinstance(need, tuple) else (need,)
@@ -166,7 +176,7 @@ class FakeSlack:
             return dict(data) if isinstance(data, dict) else {}
         args: dict[str, Any] = dict(parse_qsl(await request.text(), keep_blank_values=True))
         args.update(request.query)
-        for key in ("blocks", "view", "attachments"):     # complex arguments arrive as JSON strings
+        for key in ("blocks", "view", "attachments", "files"):   # complex arguments arrive as JSON strings
             if isinstance(args.get(key), str):
                 try:
                     args[key] = json.loads(args[key])
@@ -207,6 +217,14 @@ class FakeSlack:
             return {"user": {"id": args["user"], "name": args["user"].lower(), "is_bot": False}}
         if method == "auth.test":
             return {"user_id": "UBOT", "bot_id": "BBOT", "team_id": "T0TEAM", "team": "pqr", "url": self.url}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ids):08d}"
+            self._upload_names[file_id] = str(args["filename"])
+            return {"upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            return {"files": [{"id": f.get("id"), "title": f.get("title"), "name": self._upload_names.get(str(f.get("id"))),
+                               "size": len(self.uploads.get(str(f.get("id")), b""))}
+                              for f in args.get("files") or [] if isinstance(f, dict)]}
         if method == "apps.connections.open":
             return {"url": f"{self.url.replace('http', 'ws', 1)}/ws"}
         return {}
@@ -217,6 +235,16 @@ class FakeSlack:
         await self._record(Call("response_url", {**body, "_url": str(request.url.with_query(None))},
                                 None, time.monotonic()))
         return web.Response(text="ok")
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """The upload URL that files.getUploadURLExternal hands out (step 2 of files_upload_v2)."""
+        file_id = request.match_info["file_id"]
+        if file_id not in self._upload_names:
+            return web.Response(status=404, text="unknown upload")
+        data = await request.read()
+        self.uploads[file_id] = data
+        await self._record(Call("upload", {"file_id": file_id, "size": len(data)}, None, time.monotonic()))
+        return web.Response(text=f"OK - {len(data)}")
 
     # -- Socket Mode ----------------------------------------------------------------------------
     async def _ws(self, request: web.Request) -> web.WebSocketResponse:

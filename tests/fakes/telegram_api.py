@@ -37,8 +37,9 @@ class Call:
 class FakeTelegram:
     """`async with FakeTelegram() as tg:` — `tg.base_url` is what channels.telegram.base_url takes."""
 
-    def __init__(self, token: str = "123456:TEST-token") -> None:
+    def __init__(self, token: str = "123456:TEST-token", *, latency: float = 0.0) -> None:
         self.token = token
+        self.latency = latency              # seconds each method but getUpdates takes, as over a network
         self.calls: list[Call] = []
         self.pending: list[dict[str, Any]] = []        # updates not yet confirmed
         self.confirmed = 0                              # every update_id below this is confirmed
@@ -161,6 +162,8 @@ class FakeTelegram:
         if queued:
             status, description, extra = queued.pop(0)
             return self._error(status, description, extra)
+        if self.latency and method != "getUpdates":
+            await asyncio.sleep(self.latency)
         result = await getattr(self, f"_{method}")(params)
         return web.json_response({"ok": True, "result": result})
 

@@ -36,7 +36,10 @@ async def test_open_shows_the_card_ephemerally(slack: Harness) -> None:
     await slack.press("pqr.show", rad, user=STAFF)
     shown = (await slack.fake.wait_for("chat.postEphemeral"))[0]
     assert shown.args["user"] == STAFF and rad in shown.args["text"]
+    # "show" never redraws the pressed message (it also sits on digest rows); a change does.
+    await slack.press("pqr.take", rad, user=STAFF)
     await slack.fake.wait_for("chat.update")
+    assert len(slack.fake.of("chat.update")) == 1
 
 
 async def test_a_press_by_someone_else_is_refused_ephemerally_and_recorded(slack: Harness) -> None:

@@ -1,5 +1,5 @@
 """The real Telegram channel (python-telegram-bot `Application`) against the fake Bot API, on a
-real SQLite database, with a controlled clock. `Harness.deliver` offers an update and returns once
+real SQLite database (the core conversation tests also on PostgreSQL: `db_bot`, `database`), with a controlled clock. `Harness.deliver` offers an update and returns once
 the bot processed it (polling: the update was confirmed; webhook: the POST was answered)."""
 
 from __future__ import annotations
@@ -38,9 +38,10 @@ class Clock:
 class Harness:
     """One bot process: the app on `db`, the channel against `fake`, in polling or webhook mode."""
 
-    def __init__(self, db: SqlDatabase, fake: FakeTelegram, clock: Clock, mode: str = "polling") -> None:
+    def __init__(self, db: SqlDatabase, fake: FakeTelegram, clock: Clock, mode: str = "polling", *,
+                 slack: bool = False) -> None:
         self.db, self.fake, self.clock, self.mode = db, fake, clock, mode
-        self.app: App = build(config(fake, mode), db=db, clock=clock)
+        self.app: App = build(config(fake, mode, slack=slack), db=db, clock=clock)
         self.channel = TelegramChannel(self.app, token=fake.token, webhook_secret=SECRET if mode == "webhook" else None,
                                        poll_timeout=5, sweep_every=3600)
 
@@ -90,11 +91,12 @@ class Harness:
         return str(self.fake.last_message(uid)["text"])
 
 
-def config(fake: FakeTelegram, mode: str = "polling") -> Any:
+def config(fake: FakeTelegram, mode: str = "polling", *, slack: bool = False) -> Any:
     return parse_config({
         "language": "es",
         "roles": {"staff": ["slack:U0STAFF"], "managers": ["slack:U0BOSS", f"telegram:{MANAGER}"]},
         "channels": {"console": {"enabled": False}, "email": {"enabled": False},
+                     "slack": {"enabled": slack, "triage_channel": "C0TRIAGE"},
                      "telegram": {"enabled": True, "mode": mode, "base_url": fake.base_url,
                                   "webhook": {"host": "127.0.0.1", "port": 0, "path": "/telegram",
                                               "public_url": "https://pqr.example.co/telegram"}}},
@@ -118,6 +120,17 @@ async def bot(request: pytest.FixtureRequest, sqlite_database: SqlDatabase, fake
               clock: Clock) -> AsyncIterator[Harness]:
     """A started channel, in polling and in webhook mode."""
     h = await Harness(sqlite_database, fake, clock, request.param).start()
+    try:
+        yield h
+    finally:
+        await h.stop()
+
+
+@pytest.fixture(params=["polling", "webhook"])
+async def db_bot(request: pytest.FixtureRequest, database: SqlDatabase, fake: FakeTelegram,
+                 clock: Clock) -> AsyncIterator[Harness]:
+    """A started channel on SQLite and on PostgreSQL, in polling and in webhook mode."""
+    h = await Harness(database, fake, clock, request.param).start()
     try:
         yield h
     finally:

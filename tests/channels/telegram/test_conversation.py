@@ -35,7 +35,8 @@ async def test_start_registers_commands_and_mode(bot: Harness) -> None:
         assert bot.fake.calls_to("deleteWebhook") and not bot.fake.calls_to("setWebhook")
 
 
-async def test_whole_conversation_in_spanish_with_attachments(bot: Harness) -> None:
+async def test_whole_conversation_in_spanish_with_attachments(db_bot: Harness) -> None:
+    bot = db_bot
     radicado = await file_pqr(bot, 42)
     answer = bot.last_text(42)
     assert "Su queja quedó radicada" in answer
@@ -123,14 +124,14 @@ async def test_idle_sweep_drops_and_tells(polling_bot: Harness) -> None:
     assert "se cerró por inactividad" in h.last_text(42)
 
 
-async def test_conversation_survives_a_restart(sqlite_database, fake, clock) -> None:  # type: ignore[no-untyped-def]
-    first = await Harness(sqlite_database, fake, clock).start()
+async def test_conversation_survives_a_restart(database, fake, clock) -> None:  # type: ignore[no-untyped-def]
+    first = await Harness(database, fake, clock).start()
     await first.say(42, "/start")
     await first.press(42, "Radicar PQR")
     await first.press(42, "Sugerencia")
     await first.say(42, "abran los sábados")
     await first.stop()
-    second = await Harness(sqlite_database, fake, clock).start()
+    second = await Harness(database, fake, clock).start()
     try:
         await second.press(42, "Continuar")
         await second.press(42, "Omitir")
@@ -143,7 +144,8 @@ async def test_conversation_survives_a_restart(sqlite_database, fake, clock) -> 
         await second.stop()
 
 
-async def test_redelivered_confirm_files_once(bot: Harness) -> None:
+async def test_redelivered_confirm_files_once(db_bot: Harness) -> None:
+    bot = db_bot
     await bot.say(42, "/start")
     await bot.press(42, "Radicar PQR")
     await bot.press(42, "Queja")
