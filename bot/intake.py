@@ -7,7 +7,9 @@ that names its radicado (see `Notifier.new_message_id`). A closed PQR reopens wh
 `reopen_closed`, otherwise the message files a new PQR.
 
 Concurrent calls share transactions (`bot.group_commit`): `receive` returns only after the
-message and its PQR changes are committed."""
+message and its PQR changes are committed. In a batch, the messages that can only be new PQRs are
+filed together with one statement per table (`_process_many`); the others, or all of them when
+the bulk statements fail, go one by one, each in its own savepoint."""
 
 from __future__ import annotations
 
@@ -85,7 +87,7 @@ class IntakeService:
         domain = re.escape(own_id_domain.lower()) if own_id_domain else r"[^>\s]+"
         self._own_id = re.compile(rf"^<?({pattern})\.[0-9a-f]+@{domain}>?$", re.IGNORECASE)
         self.committer: GroupCommitter[_Item, IntakeResult] = GroupCommitter(
-            db, self._process, recover=self._recover, max_batch=max_batch)
+            db, self._process, recover=self._recover, apply_many=self._process_many, max_batch=max_batch)
 
     async def receive(self, msg: IncomingMessage, *, pqr_type: PqrType | None = None,
                       kept_aside: str | None = None) -> IntakeResult:
@@ -106,6 +108,32 @@ class IntakeService:
         reason = f"refused: {type(exc).__name__}: {exc}"
         await self._keep(uow, item.msg, KEPT_ASIDE, reason=reason)
         return IntakeResult(KEPT_ASIDE, reason=reason)
+
+    async def _process_many(self, uow: UnitOfWork, items: Sequence[_Item]) -> list[IntakeResult | None]:
+        """The bulk path of a batch: the messages that can only be new PQRs (not kept aside, no
+        radicado tag, no In-Reply-To/References) are de-duplicated, filed and kept with one
+        statement per table (`PqrService.file_many_in`). None for the others (duplicates,
+        threaded mail, kept aside): they take the one-by-one path."""
+        out: list[IntakeResult | None] = [None] * len(items)
+        simple = [i for i, item in enumerate(items)
+                  if not item.kept_aside and not item.msg.in_reply_to and not self._candidates(item.msg)]
+        if len(simple) < 2:
+            return out
+        fresh = await uow.inbound.remember_many(
+            [(items[i].msg.channel, inbound_key(items[i].msg), items[i].msg.received_at) for i in simple])
+        new = [i for i, ok in zip(simple, fresh, strict=True) if ok]
+        if not new:
+            return out
+        filed = await self.service.file_many_in(uow, [self._request(items[i].msg, items[i].pqr_type) for i in new])
+        raws = []
+        for i, pqr in zip(new, filed, strict=True):
+            assert pqr is not None  # no inbound_key in the requests: never a duplicate here
+            msg = items[i].msg
+            await self._attach(uow, pqr.messages[0] if pqr.messages else None, msg)
+            raws.append(self._raw(msg, FILED, pqr_id=pqr.id))
+            out[i] = IntakeResult(FILED, radicado=pqr.radicado)
+        await uow.mail.keep_raw_many(raws)
+        return out
 
     async def _process(self, uow: UnitOfWork, item: _Item) -> IntakeResult:
         msg = item.msg
@@ -153,9 +181,16 @@ class IntakeService:
         return IntakeResult(JOINED, radicado=pqr.radicado)
 
     async def _file(self, uow: UnitOfWork, msg: IncomingMessage, pqr_type: PqrType | None) -> IntakeResult:
+        pqr = await self.service.file_in(uow, self._request(msg, pqr_type))
+        assert pqr is not None  # no inbound_key in the request: never a duplicate here
+        await self._attach(uow, pqr.messages[0] if pqr.messages else None, msg)
+        await self._keep(uow, msg, FILED, pqr_id=pqr.id)
+        return IntakeResult(FILED, radicado=pqr.radicado)
+
+    def _request(self, msg: IncomingMessage, pqr_type: PqrType | None) -> FilingRequest:
         lang = msg.language or self.language
         channel, _, address = msg.sender.partition(":")
-        req = FilingRequest(
+        return FilingRequest(
             pqr_type=pqr_type or self.default_type, channel=msg.channel,
             name=(msg.sender_name or address or msg.sender)[:200],
             subject=(msg.subject or "").strip() or t(lang, "intake.no_subject"),
@@ -163,11 +198,6 @@ class IntakeService:
             email=address if channel == "email" else None,
             telegram_chat_id=int(address) if channel == "telegram" and address.lstrip("-").isdigit() else None,
             language=lang, external_id=msg.external_id)
-        pqr = await self.service.file_in(uow, req)
-        assert pqr is not None  # no inbound_key in the request: never a duplicate here
-        await self._attach(uow, pqr.messages[0] if pqr.messages else None, msg)
-        await self._keep(uow, msg, FILED, pqr_id=pqr.id)
-        return IntakeResult(FILED, radicado=pqr.radicado)
 
     def _body(self, msg: IncomingMessage, lang: str) -> str:
         if msg.text.strip():
@@ -181,13 +211,17 @@ class IntakeService:
             await uow.mail.add_attachments(message.id, [
                 StoredAttachment(a.filename, a.content_type, a.data) for a in msg.attachments])
 
-    @staticmethod
-    async def _keep(uow: UnitOfWork, msg: IncomingMessage, disposition: str, *,
+    @classmethod
+    async def _keep(cls, uow: UnitOfWork, msg: IncomingMessage, disposition: str, *,
                     reason: str | None = None, pqr_id: int | None = None) -> None:
+        await uow.mail.keep_raw(cls._raw(msg, disposition, reason=reason, pqr_id=pqr_id))
+
+    @staticmethod
+    def _raw(msg: IncomingMessage, disposition: str, *, reason: str | None = None,
+             pqr_id: int | None = None) -> RawMessage:
         raw = msg.raw if isinstance(msg.raw, bytes) else msg.text.encode("utf-8", "replace")
-        await uow.mail.keep_raw(RawMessage(channel=msg.channel, external_id=msg.external_id,
-                                           received_at=msg.received_at, data=raw,
-                                           disposition=disposition, reason=reason, pqr_id=pqr_id))
+        return RawMessage(channel=msg.channel, external_id=msg.external_id, received_at=msg.received_at,
+                          data=raw, disposition=disposition, reason=reason, pqr_id=pqr_id)
 
 
 def intake_for(app: App, *, default_type: PqrType | None = None, reopen_closed: bool | None = None,

@@ -108,7 +108,7 @@ class PqrService:
                        policy=self.policy, actor=req.actor, area=req.area, external_id=req.external_id,
                        contract=contract)
         year = self.calendar.local(req.received_at).year
-        await uow.pqrs.add(pqr, radicado_format=self.radicado_format, year=year)
+        await uow.pqrs.add(pqr, radicado_format=self.radicado_format, year=year, customers_checked=True)
         ack = self.notifier.acknowledgment(pqr)
         if ack is not None:
             await uow.outbox.put(ack, now=req.received_at)
@@ -140,7 +140,8 @@ class PqrService:
         for req, pqr in zip(todo, filed, strict=True):
             by_year.setdefault(self.calendar.local(req.received_at).year, []).append(pqr)
         for year, group in by_year.items():
-            await uow.pqrs.add_many(group, radicado_format=self.radicado_format, year=year)
+            await uow.pqrs.add_many(group, radicado_format=self.radicado_format, year=year,
+                                    customers_checked=True)
         queued = []
         for req, pqr in zip(todo, filed, strict=True):
             for item in (self.notifier.acknowledgment(pqr), self.notifier.slack_triage(pqr)):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -60,9 +60,18 @@ class Stats:
 
 
 class PqrRepository(Protocol):
-    async def add(self, pqr: Pqr, *, radicado_format: str, year: int) -> None:
+    async def add(self, pqr: Pqr, *, radicado_format: str, year: int,
+                  customers_checked: bool = False) -> None:
         """Insert a new PQR (and its customer if new, messages, events); allocate its radicado
-        (gapless per `year`, in this transaction) and set `pqr.id` and `pqr.radicado`."""
+        (gapless per `year`, in this transaction) and set `pqr.id` and `pqr.radicado`. A
+        customer with an id is taken as stored; with `customers_checked`, one without an id was
+        looked up in this transaction and found new (no second lookup; a concurrent
+        registration of its identity is still detected and resolved)."""
+
+    async def add_many(self, pqrs: Sequence[Pqr], *, radicado_format: str, year: int,
+                       customers_checked: bool = False) -> None:
+        """`add` for several new PQRs of one `year` with one statement per table: the same rows
+        and radicados (consecutive, in list order) as adding them one by one."""
 
     async def get(self, radicado: str) -> Pqr | None:
         """The whole PQR (customer, messages, events), or None. Case-insensitive radicado."""
@@ -89,6 +98,10 @@ class CustomerRepository(Protocol):
     async def by_identity(self, identity: str) -> Customer | None:
         """The customer known by `email:…` or `telegram:…`, or None."""
 
+    async def by_identities(self, identities: Collection[str]) -> dict[str, Customer]:
+        """The stored customers known by any of `identities`, by (canonical) identity; one
+        object per customer."""
+
     async def add(self, customer: Customer) -> None:
         """Insert and register every identity the customer has; sets `customer.id`."""
 
@@ -105,6 +118,9 @@ class AuditLog(Protocol):
 class Outbox(Protocol):
     async def put(self, item: OutboxItem, *, now: dt.datetime) -> None:
         """Queue a message in the current transaction. A repeated `dedupe_key` queues nothing."""
+
+    async def put_many(self, items: Sequence[tuple[OutboxItem, dt.datetime]]) -> None:
+        """`put` for several (item, now) pairs, in few statements."""
 
     async def claim(self, *, now: dt.datetime, limit: int, lease: dt.timedelta,
                     channels: Collection[str] | None = None) -> list[OutboxItem]:
@@ -125,6 +141,10 @@ class Outbox(Protocol):
 class InboundKeys(Protocol):
     async def remember(self, channel: str, key: str, *, now: dt.datetime, pqr_id: int | None = None) -> bool:
         """Record an inbound message key; False when it was already recorded (a duplicate)."""
+
+    async def remember_many(self, keys: Sequence[tuple[str, str, dt.datetime]]) -> list[bool]:
+        """`remember` for several (channel, key, now) in one statement; False for each key
+        recorded before or earlier in `keys`."""
 
 
 @dataclass(frozen=True)
@@ -248,6 +268,9 @@ class MailStore(Protocol):
 
     async def keep_raw(self, raw: RawMessage) -> int:
         """Store the raw message with its disposition; returns its id."""
+
+    async def keep_raw_many(self, raws: Sequence[RawMessage]) -> list[int]:
+        """Store several raw messages in one statement; returns their ids, in order."""
 
     async def add_attachments(self, message_id: int, files: Collection[StoredAttachment]) -> None:
         """Store files for a stored PQR message (size and sha256 computed here)."""

@@ -13,6 +13,7 @@ import unicodedata
 from email import policy
 from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
+from email.policy import EmailPolicy
 from email.utils import parseaddr
 from html.parser import HTMLParser
 
@@ -33,6 +34,7 @@ _REPLY_PARSER = EmailReplyParser(languages=["es", "en"])
 _MAYBE_QUOTED = re.compile(r"^[ \t]*>|escribi[óo][ \t]*:|wrote[ \t]*:|^[ \t]*\*?(?:de|from|enviado|sent)[ \t]*:"
                            r"|-{3,}[ \t]*(?:original|mensaje original|forwarded|mensaje reenviado)",
                            re.MULTILINE | re.IGNORECASE)
+_QUOTE_HEADER_LINE = re.compile(r"^[ \t]*\*?(?:de|from|enviado|sent)[ \t]*:", re.MULTILINE | re.IGNORECASE)
 _PREFIX = re.compile(r"^\s*(?:(?:re|rv|fw|fwd|tr|aw|res|enc)\s*:\s*|\[[^\]]*\]\s*)+", re.IGNORECASE)
 _TYPES: tuple[tuple[re.Pattern[str], PqrType], ...] = (
     (re.compile(r"^(?:derecho\s+de\s+peticion|peticion|petition)\b|\bderecho\s+de\s+peticion\b"), PqrType.PETICION),
@@ -43,12 +45,41 @@ _TYPES: tuple[tuple[re.Pattern[str], PqrType], ...] = (
 )
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def clean(text: str) -> str:
     """Valid Unicode without NULs: surrogate-escaped raw bytes are re-read as UTF-8 (invalid
     ones replaced)."""
-    if any("\ud800" <= ch <= "\udfff" for ch in text):
+    if _SURROGATE.search(text):  # (a regex: a generator over a 5 KB body cost ~0.3 ms)
         text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     return text.replace("\x00", "")
+
+
+class _CachingPolicy(EmailPolicy):
+    """The modern policy, remembering parsed header objects by (name, raw value).
+
+    `EmailPolicy` re-parses a header on every access, and the parser itself, `get_content_type`,
+    `get_filename`, `get_content_charset`, `get_payload(decode=True)` … each read Content-Type
+    again: about eight full parses of it per message (~0.1 ms each). Header objects are
+    immutable strings, so one per distinct raw value can be shared, within a message and across
+    messages (most mail has the same few Content-Type values)."""
+
+    def header_fetch_parse(self, name: str, value: str) -> str:
+        if hasattr(value, "name"):
+            return value
+        key = (name, value)
+        found = _PARSED_HEADERS.get(key)
+        if found is None:
+            if len(_PARSED_HEADERS) >= _PARSED_HEADERS_MAX:
+                _PARSED_HEADERS.clear()
+            found = _PARSED_HEADERS[key] = super().header_fetch_parse(name, value)
+        return found
+
+
+_PARSED_HEADERS: dict[tuple[str, str], str] = {}
+_PARSED_HEADERS_MAX = 2048
+_POLICY = _CachingPolicy()
 
 
 def decode_bytes(data: bytes, charset: str | None) -> str:
@@ -71,7 +102,7 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
 
 def parse_bytes(raw: bytes) -> EmailMessage:
     """The message tree (never raises on malformed input; defects are recorded on the parts)."""
-    msg = email.message_from_bytes(raw, policy=policy.default)
+    msg = email.message_from_bytes(raw, policy=_POLICY)
     assert isinstance(msg, EmailMessage)
     return msg
 
@@ -91,9 +122,35 @@ def header(msg: Message, name: str) -> str | None:
             return clean(str(raw)).strip()
 
 
+_ATOMS = r"[A-Za-z0-9_+-]+"
+_DOT_ATOM_ADDRESS = rf"{_ATOMS}(?:\.{_ATOMS})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+_SIMPLE_FROM = re.compile(rf"[ \t]*(?:((?:{_ATOMS} )*{_ATOMS})[ \t]*<({_DOT_ATOM_ADDRESS})>|({_DOT_ATOM_ADDRESS}))[ \t]*")
+
+
+def _simple_from(msg: Message) -> tuple[str, str] | None:
+    """(name, address) of a plain From value — `Ana Perez <ana@x.co>` or `ana@x.co`: ASCII words,
+    single spaces, a dot-atom address — read with a regular expression; None for anything else,
+    which the full RFC 5322 parser reads (~0.3 ms a message, most of the header work)."""
+    raw = next((v for k, v in msg.raw_items() if k.lower() == "from"), None)
+    if not isinstance(raw, str) or len(raw) > 600:
+        return None
+    match = _SIMPLE_FROM.fullmatch(raw)
+    if match is None:
+        return None
+    name, bracketed, bare = match.groups()
+    address = bracketed or bare
+    if len(address) > 254:
+        return None
+    return (name or ""), address
+
+
 def sender(msg: Message, mail_from: str | None) -> tuple[str | None, str | None]:
     """(display name, address) of the author: the From header, else the envelope sender."""
     name, address = "", ""
+    simple = _simple_from(msg)
+    if simple is not None:
+        name, address = simple
+        return name or None, address.lower()
     try:
         value = msg.get("From")
         addresses = getattr(value, "addresses", ())
@@ -152,10 +209,19 @@ def html_to_text(html: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
+def _maybe_quoted(text: str) -> bool:
+    """`_MAYBE_QUOTED.search(text)`, cheaper: the unanchored alternatives (~0.3 ms over 5 KB
+    with IGNORECASE) run only when a plain substring test says one of them could match."""
+    lowered = text.lower()
+    if ">" in text or "escribi" in lowered or "wrote" in lowered or "---" in text:
+        return _MAYBE_QUOTED.search(text) is not None
+    return _QUOTE_HEADER_LINE.search(text) is not None
+
+
 def strip_quoted(text: str) -> str:
     """The new part of a reply: quoted earlier mail cut in Spanish (Gmail and Outlook styles) and
     English. The whole text when nothing new would be left."""
-    if not _MAYBE_QUOTED.search(text):
+    if not _maybe_quoted(text):
         return text.strip()
     match = _GMAIL_ES.search(text)
     cut = text[:match.start()] if match else text

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
 
 from sqlalchemy import insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.events import Event
-from storage.repositories.common import event_from_row, event_values, insert_ignore
+from storage.repositories.common import event_from_row, event_values
 from storage.tables import events, inbound_keys
+
+
+@cache
+def _remember_stmt(dialect: str) -> Any:
+    """`INSERT … ON CONFLICT (channel, key) DO NOTHING RETURNING channel, key`."""
+    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (insert_(inbound_keys).on_conflict_do_nothing(index_elements=["channel", "key"])
+            .returning(inbound_keys.c.channel, inbound_keys.c.key))
 
 
 class SqlAuditLog:
@@ -39,7 +51,20 @@ class SqlInboundKeys:
     async def remember(self, channel: str, key: str, *, now: dt.datetime,
                        pqr_id: int | None = None) -> bool:
         """Record the key; False when it was already recorded. The transaction stays usable."""
-        stmt = (insert_ignore(self._conn, inbound_keys, ["channel", "key"])
-                .values(channel=channel, key=key, created_at=now, pqr_id=pqr_id)
-                .returning(inbound_keys.c.id))
-        return (await self._conn.execute(stmt)).scalar() is not None
+        row = {"channel": channel, "key": key, "created_at": now, "pqr_id": pqr_id}
+        return (await self._conn.execute(_remember_stmt(self._conn.dialect.name), row)).first() is not None
+
+    async def remember_many(self, keys: Sequence[tuple[str, str, dt.datetime]]) -> list[bool]:
+        """`remember` for several (channel, key, now) at once, in one statement; for each, False
+        when it was recorded already (before, or earlier in `keys`)."""
+        first: dict[tuple[str, str], int] = {}
+        for i, (channel, key, _) in enumerate(keys):
+            first.setdefault((channel, key), i)
+        if not first:
+            return []
+        rows = [{"channel": keys[i][0], "key": keys[i][1], "created_at": keys[i][2], "pqr_id": None}
+                for i in first.values()]
+        result = await self._conn.execute(_remember_stmt(self._conn.dialect.name), rows)
+        new = {(r[0], r[1]) for r in result.all()}
+        return [(channel, key) in new and first[(channel, key)] == i
+                for i, (channel, key, _) in enumerate(keys)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import Row, func, insert, select
@@ -11,17 +11,26 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.ports import RawMessage, StoredAttachment
 from storage.repositories.common import chunks
+from storage.repositories.customers import insert_returning_ids
 from storage.tables import attachments, messages, pqrs, raw_messages
 
 # Column limits of `attachments` (String(400), String(200)).
 _MAX_FILENAME = 400
 _MAX_CONTENT_TYPE = 200
 
+_INSERT_RAW = insert(raw_messages).returning(raw_messages.c.id)
+
 
 def _raw_from_row(r: Row[Any]) -> RawMessage:
     return RawMessage(channel=r.channel, external_id=r.external_id, received_at=r.received_at,
                       data=bytes(r.data), disposition=r.disposition, reason=r.reason,
                       pqr_id=r.pqr_id, id=r.id)
+
+
+def _raw_values(raw: RawMessage) -> dict[str, Any]:
+    return {"channel": raw.channel, "external_id": raw.external_id[:998] if raw.external_id else None,
+            "received_at": raw.received_at, "data": raw.data, "pqr_id": raw.pqr_id,
+            "disposition": raw.disposition, "reason": raw.reason}
 
 
 class SqlMailStore:
@@ -32,13 +41,13 @@ class SqlMailStore:
 
     async def keep_raw(self, raw: RawMessage) -> int:
         """Insert the raw message; returns its id."""
-        external_id = raw.external_id[:998] if raw.external_id else None
-        return int((await self._conn.execute(
-            insert(raw_messages).values(channel=raw.channel, external_id=external_id,
-                                        received_at=raw.received_at, data=raw.data,
-                                        pqr_id=raw.pqr_id, disposition=raw.disposition,
-                                        reason=raw.reason)
-            .returning(raw_messages.c.id))).scalar_one())
+        return int((await self._conn.execute(_INSERT_RAW, _raw_values(raw))).scalar_one())
+
+    async def keep_raw_many(self, raws: Sequence[RawMessage]) -> list[int]:
+        """Insert several raw messages in one statement; returns their ids, in order."""
+        if not raws:
+            return []
+        return await insert_returning_ids(self._conn, raw_messages, [_raw_values(r) for r in raws])
 
     async def add_attachments(self, message_id: int, files: Collection[StoredAttachment]) -> None:
         """Insert the files of stored message `message_id`, with size and sha256."""

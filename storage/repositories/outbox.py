@@ -3,15 +3,33 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Row, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.ports import OutboxItem
-from storage.repositories.common import insert_ignore
+from storage.repositories.customers import insert_returning_ids
 from storage.tables import outbox
+
+_INSERT = insert(outbox).returning(outbox.c.id)
+
+
+@cache
+def _insert_deduped(dialect: str, *, many: bool) -> Any:
+    """`INSERT … ON CONFLICT (dedupe_key) DO NOTHING RETURNING` (the key too, for many rows)."""
+    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert_(outbox).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return stmt.returning(outbox.c.id, outbox.c.dedupe_key) if many else stmt.returning(outbox.c.id)
+
+
+def _row(item: OutboxItem, now: dt.datetime) -> dict[str, Any]:
+    return {"channel": item.channel, "destination": item.destination, "payload": item.payload,
+            "status": "pending", "attempts": 0, "next_attempt_at": item.next_attempt_at or now,
+            "created_at": now, "dedupe_key": item.dedupe_key, "pqr_id": item.pqr_id}
 
 
 def _item_from_row(r: Row[Any]) -> OutboxItem:
@@ -32,17 +50,39 @@ class SqlOutbox:
     async def put(self, item: OutboxItem, *, now: dt.datetime) -> None:
         """Queue `item` (due at its `next_attempt_at`, else now); sets `item.id`. A repeated
         `dedupe_key` queues nothing and leaves `item.id` None."""
-        due: dt.datetime = item.next_attempt_at or now
-        values = {"channel": item.channel, "destination": item.destination,
-                  "payload": item.payload, "status": "pending", "attempts": 0,
-                  "next_attempt_at": due, "created_at": now,
-                  "dedupe_key": item.dedupe_key, "pqr_id": item.pqr_id}
-        stmt = (insert_ignore(self._conn, outbox, ["dedupe_key"]) if item.dedupe_key
-                else insert(outbox))
-        item.id = (await self._conn.execute(stmt.values(**values).returning(outbox.c.id))).scalar()
+        stmt = _insert_deduped(self._conn.dialect.name, many=False) if item.dedupe_key else _INSERT
+        item.id = (await self._conn.execute(stmt, _row(item, now))).scalar()
+        self._queued(item, now)
+
+    async def put_many(self, items: Sequence[tuple[OutboxItem, dt.datetime]]) -> None:
+        """`put` for several (item, now): one statement for the items with a dedupe key, one for
+        those without. A key repeated (stored, or earlier in `items`) queues nothing."""
+        keyed: dict[str, tuple[OutboxItem, dt.datetime]] = {}
+        plain: list[tuple[OutboxItem, dt.datetime]] = []
+        for item, now in items:
+            item.id = None
+            if item.dedupe_key is None:
+                plain.append((item, now))
+            else:
+                keyed.setdefault(item.dedupe_key, (item, now))
+        if keyed:
+            stmt = _insert_deduped(self._conn.dialect.name, many=True)
+            result = await self._conn.execute(stmt, [_row(i, now) for i, now in keyed.values()])
+            for item_id, key in result.all():
+                item, now = keyed[key]
+                item.id = item_id
+                self._queued(item, now)
+        if plain:
+            ids = await insert_returning_ids(self._conn, outbox, [_row(i, now) for i, now in plain])
+            for (item, now), item_id in zip(plain, ids, strict=True):
+                item.id = item_id
+                self._queued(item, now)
+
+    @staticmethod
+    def _queued(item: OutboxItem, now: dt.datetime) -> None:
         if item.id is not None:
             item.status, item.attempts = "pending", 0
-            item.next_attempt_at, item.created_at = due, now
+            item.next_attempt_at, item.created_at = item.next_attempt_at or now, now
 
     async def claim(self, *, now: dt.datetime, limit: int, lease: dt.timedelta,
                     channels: Collection[str] | None = None) -> list[OutboxItem]:

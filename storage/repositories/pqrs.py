@@ -6,9 +6,11 @@ import builtins
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, func, insert, select, update
+from sqlalchemy import ColumnElement, Row, Select, bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.customer import Customer
@@ -16,8 +18,8 @@ from domain.events import Event
 from domain.pqr import Direction, Message, Pqr
 from domain.pqr_types import PqrType, Status
 from storage.ports import PqrFilter, Stats
-from storage.repositories.common import chunks, event_from_row, event_values, insert_ignore, utcnow
-from storage.repositories.customers import SqlCustomerRepository
+from storage.repositories.common import chunks, event_from_row, event_values, utcnow
+from storage.repositories.customers import SqlCustomerRepository, insert_returning_ids
 from storage.tables import customers, events, messages, pqrs, radicado_counters
 
 DEFAULT_RADICADO_FORMAT = "PQR-{year}-{seq:06d}"
@@ -27,6 +29,20 @@ DEFAULT_RADICADO_FORMAT = "PQR-{year}-{seq:06d}"
 _STORED_EVENTS = "_storage_stored_events"
 
 _CUSTOMER_COLS = [c.label(f"cust__{c.name}") for c in customers.c]
+
+# Statements built once: executing a prebuilt statement with a parameter dict skips rebuilding
+# the construct and its cache key on every filing (the compiled form is cached either way).
+_INSERT_PQR = insert(pqrs).returning(pqrs.c.id)
+_INSERT_EVENTS = insert(events)
+_BUMP_COUNTER = (update(radicado_counters).where(radicado_counters.c.year == bindparam("y"))
+                 .values(last_seq=radicado_counters.c.last_seq + bindparam("n"))
+                 .returning(radicado_counters.c.last_seq))
+
+
+@cache
+def _insert_counter(dialect: str) -> Any:
+    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert_(radicado_counters).on_conflict_do_nothing(index_elements=["year"])
 
 
 class SqlPqrRepository:
@@ -41,19 +57,42 @@ class SqlPqrRepository:
 
     # -- writing ------------------------------------------------------------------------------
     async def add(self, pqr: Pqr, *, radicado_format: str = DEFAULT_RADICADO_FORMAT,
-                  year: int) -> None:
+                  year: int, customers_checked: bool = False) -> None:
         """Insert a new PQR, its customer if new, messages and events; allocate its radicado
-        (gapless per year: a rolled-back filing gives its number back)."""
+        (gapless per year: a rolled-back filing gives its number back). `customers_checked`:
+        a customer without id was looked up in this transaction and is new (see `resolve`)."""
         if pqr.id is not None:
             raise ValueError(f"PQR already stored (id {pqr.id})")
-        await self._customers.resolve(pqr.customer)
+        await self._customers.resolve(pqr.customer, checked=customers_checked)
         seq = await self._next_seq(year)
         radicado = radicado_format.format(year=year, seq=seq).upper()
         pqr.id = (await self._conn.execute(
-            insert(pqrs).values(radicado=radicado, year=year, seq=seq, customer_id=pqr.customer.id,
-                                **self._values(pqr)).returning(pqrs.c.id))).scalar_one()
+            _INSERT_PQR, self._new_values(pqr, radicado=radicado, year=year, seq=seq))).scalar_one()
         pqr.radicado = radicado
         await self._insert_children(pqr, stored_events=0)
+
+    async def add_many(self, new: Sequence[Pqr], *, radicado_format: str = DEFAULT_RADICADO_FORMAT,
+                       year: int, customers_checked: bool = False) -> None:
+        """`add` for several new PQRs of one `year`, with one statement per table: the same rows
+        and the same radicados, in list order, as adding them one by one. Customers without an
+        id are resolved together (`SqlCustomerRepository.resolve_many`); the counter moves once
+        by `len(new)` (its row lock, as in `add`, keeps the numbers gapless under concurrency).
+        `customers_checked` as in `add`."""
+        if not new:
+            return
+        for pqr in new:
+            if pqr.id is not None:
+                raise ValueError(f"PQR already stored (id {pqr.id})")
+        await self._customers.resolve_many([p.customer for p in new], checked=customers_checked)
+        last = await self._next_seq(year, len(new))
+        rows = []
+        for seq, pqr in enumerate(new, start=last - len(new) + 1):
+            pqr.radicado = radicado_format.format(year=year, seq=seq).upper()
+            rows.append(self._new_values(pqr, radicado=pqr.radicado, year=year, seq=seq))
+        ids = await insert_returning_ids(self._conn, pqrs, rows)
+        for pqr, pqr_id in zip(new, ids, strict=True):
+            pqr.id = pqr_id
+        await self._insert_children_many(new)
 
     async def save(self, pqr: Pqr) -> None:
         """Write the PQR's columns and insert its messages without id and its new events."""
@@ -66,28 +105,48 @@ class SqlPqrRepository:
                 select(func.count()).select_from(events).where(events.c.pqr_id == pqr.id))).scalar_one()
         await self._insert_children(pqr, stored_events=stored)
 
-    async def _next_seq(self, year: int) -> int:
-        # The UPDATE takes the counter row's write lock until commit, which is what makes the
-        # sequence gapless under concurrency (PostgreSQL row lock; SQLite BEGIN IMMEDIATE).
-        await self._conn.execute(insert_ignore(self._conn, radicado_counters, ["year"])
-                                 .values(year=year, last_seq=0))
-        return int((await self._conn.execute(
-            update(radicado_counters).where(radicado_counters.c.year == year)
-            .values(last_seq=radicado_counters.c.last_seq + 1)
-            .returning(radicado_counters.c.last_seq))).scalar_one())
+    async def _next_seq(self, year: int, n: int = 1) -> int:
+        """Take `n` numbers of `year`; returns the last one. The UPDATE takes the counter row's
+        write lock until commit, which is what makes the sequence gapless under concurrency
+        (PostgreSQL row lock; SQLite BEGIN IMMEDIATE). The row is created only when missing."""
+        params = {"y": year, "n": n}
+        last = (await self._conn.execute(_BUMP_COUNTER, params)).scalar()
+        if last is None:
+            await self._conn.execute(_insert_counter(self._conn.dialect.name), {"year": year, "last_seq": 0})
+            last = (await self._conn.execute(_BUMP_COUNTER, params)).scalar_one()
+        return int(last)
 
     async def _insert_children(self, pqr: Pqr, *, stored_events: int) -> None:
         new_msgs = [m for m in pqr.messages if m.id is None]
         if new_msgs:
-            ids = (await self._conn.execute(
-                insert(messages).returning(messages.c.id, sort_by_parameter_order=True),
-                [self._message_values(pqr.id, m) for m in new_msgs])).scalars().all()
+            ids = await insert_returning_ids(self._conn, messages,
+                                             [self._message_values(pqr.id, m) for m in new_msgs])
             for msg, msg_id in zip(new_msgs, ids, strict=True):
                 msg.id = msg_id
         new_events = pqr.events[stored_events:]
         if new_events:
-            await self._conn.execute(insert(events), [event_values(e, pqr_id=pqr.id) for e in new_events])
+            await self._conn.execute(_INSERT_EVENTS, [event_values(e, pqr_id=pqr.id) for e in new_events])
         setattr(pqr, _STORED_EVENTS, len(pqr.events))
+
+    async def _insert_children_many(self, new: Sequence[Pqr]) -> None:
+        """The messages and events of freshly inserted PQRs: one statement each for all."""
+        new_msgs = [(p, m) for p in new for m in p.messages if m.id is None]
+        if new_msgs:
+            ids = await insert_returning_ids(self._conn, messages,
+                                             [self._message_values(p.id, m) for p, m in new_msgs])
+            for (_, msg), msg_id in zip(new_msgs, ids, strict=True):
+                msg.id = msg_id
+        rows = [event_values(e, pqr_id=p.id) for p in new for e in p.events]
+        if rows:
+            await self._conn.execute(_INSERT_EVENTS, rows)
+        for pqr in new:
+            setattr(pqr, _STORED_EVENTS, len(pqr.events))
+
+    @classmethod
+    def _new_values(cls, p: Pqr, *, radicado: str, year: int, seq: int) -> dict[str, Any]:
+        values = cls._values(p)
+        values.update(radicado=radicado, year=year, seq=seq, customer_id=p.customer.id)
+        return values
 
     @staticmethod
     def _values(p: Pqr) -> dict[str, Any]:

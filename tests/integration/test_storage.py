@@ -384,3 +384,92 @@ async def test_sqlite_connection_settings(sqlite_database: SqlDatabase) -> None:
         pragmas = {p: (await conn.exec_driver_sql(f"PRAGMA {p}")).scalar()
                    for p in ("journal_mode", "synchronous", "busy_timeout", "foreign_keys")}
     assert pragmas == {"journal_mode": "wal", "synchronous": 1, "busy_timeout": 30000, "foreign_keys": 1}
+
+
+# -- the bulk path (add_many and the batch helpers used by email intake) ---------------------------
+
+async def _radicados_and_customers(db: SqlDatabase) -> tuple[list[str], int]:
+    async with db.uow(readonly=True) as uow:
+        listed = await uow.pqrs.list(PqrFilter(statuses=()), details=False)
+        count = len((await uow.connection.execute(select(customers.c.id))).all())
+    return sorted(p.radicado or "" for p in listed), count
+
+
+async def test_add_many_is_gapless_in_order_and_reuses_customers(database: SqlDatabase) -> None:
+    first = await file(database, new_pqr(name="Ana", email="ana@example.co"))
+    batch = [new_pqr(name="Bea", email="bea@example.co", external_id="<b1@x>"),
+             new_pqr(name="Ana otra vez", email="ANA@example.co"),          # stored customer
+             new_pqr(name="Bea bis", email="bea@example.co"),              # new, twice in the batch
+             new_pqr(name="Chat", email=None, chat=4004)]
+    async with database.uow() as uow:
+        await uow.pqrs.add_many(batch, radicado_format="PQR-{year}-{seq:06d}", year=2026)
+        await uow.commit()
+    assert [p.radicado for p in batch] == [f"PQR-2026-{n:06d}" for n in range(2, 6)]
+    assert batch[1].customer.id == first.customer.id
+    assert batch[0].customer.id == batch[2].customer.id != first.customer.id
+    assert len({p.id for p in batch}) == 4 and all(m.id is not None for p in batch for m in p.messages)
+    async with database.uow(readonly=True) as uow:
+        for p in batch:
+            got = await uow.pqrs.get(p.radicado or "")
+            assert got is not None and got.id == p.id and got.customer.id == p.customer.id
+            assert got.messages == p.messages and [e.kind for e in got.events] == ["filed"]
+            assert got.due_at == p.due_at
+        assert (await uow.customers.by_identity("telegram:4004")) is not None
+    assert (await _radicados_and_customers(database))[1] == 3
+
+    async with database.uow() as uow:  # rolled back: the numbers come back
+        await uow.pqrs.add_many([new_pqr(), new_pqr()], radicado_format="PQR-{year}-{seq:06d}", year=2026)
+    assert (await file(database, new_pqr())).radicado == "PQR-2026-000006"
+    async with database.uow() as uow:  # a year without a counter row yet
+        more = [new_pqr(email="z@example.co"), new_pqr(email="z@example.co")]
+        await uow.pqrs.add_many(more, radicado_format="PQR-{year}-{seq:06d}", year=2027)
+        await uow.commit()
+    assert [p.radicado for p in more] == ["PQR-2027-000001", "PQR-2027-000002"]
+
+
+async def test_concurrent_add_many_and_add_get_consecutive_radicados(database: SqlDatabase) -> None:
+    async def batch(b: int) -> list[str]:
+        ps = [new_pqr(name=f"B{b}-{i}", email=f"c{(b * 5 + i) % 13}@example.co") for i in range(5)]
+        if b % 4 == 3:  # one by one, a transaction each, alongside the batches
+            for p in ps:
+                await file(database, p)
+        else:
+            async with database.uow() as uow:
+                await uow.pqrs.add_many(ps, radicado_format="PQR-{year}-{seq:06d}", year=2026)
+                await uow.commit()
+        radicados = [p.radicado or "" for p in ps]
+        assert radicados == sorted(radicados)
+        return radicados
+
+    results = await asyncio.gather(*(batch(b) for b in range(16)))
+    everything = [r for rs in results for r in rs]
+    assert sorted(everything) == [f"PQR-2026-{n:06d}" for n in range(1, 81)]
+    radicados, count = await _radicados_and_customers(database)
+    assert radicados == sorted(everything) and count == 13   # one customer per email, races included
+
+
+async def test_bulk_inbound_keys_outbox_and_raw_messages(database: SqlDatabase) -> None:
+    from storage.ports import RawMessage
+
+    now = T0
+    async with database.uow() as uow:
+        assert await uow.inbound.remember("email", "<a@x>", now=now) is True
+        assert await uow.inbound.remember_many([("email", "<a@x>", now), ("email", "<b@x>", now),
+                                                ("email", "<b@x>", now), ("telegram", "<a@x>", now)]) == [
+            False, True, False, True]
+        items = [OutboxItem(channel="email", destination="a", payload={"n": 1}, dedupe_key="ack:A"),
+                 OutboxItem(channel="email", destination="b", payload={"n": 2}),
+                 OutboxItem(channel="email", destination="c", payload={"n": 3}, dedupe_key="ack:A"),
+                 OutboxItem(channel="slack", destination="C1", payload={"n": 4}, dedupe_key="t:A")]
+        await uow.outbox.put_many([(i, now) for i in items])
+        assert items[0].id and items[1].id and items[3].id and items[2].id is None
+        raws = [RawMessage(channel="email", external_id=f"<r{i}@x>", received_at=now, data=b"x" * i,
+                           disposition="filed") for i in range(3)]
+        ids = await uow.mail.keep_raw_many(raws)
+        await uow.commit()
+    async with database.uow(readonly=True) as uow:
+        queued = await uow.outbox.list()
+        assert [(i.id, i.payload) for i in queued] == sorted(
+            [(items[0].id, {"n": 1}), (items[1].id, {"n": 2}), (items[3].id, {"n": 4})], key=lambda x: x[0] or 0)
+        kept = {r.id: r for r in await uow.mail.list_raw()}
+        assert [kept[i].data for i in ids] == [b"", b"x", b"xx"] and ids == sorted(ids)

@@ -10,6 +10,8 @@ import aiosmtplib
 import pytest
 from sqlalchemy import text
 
+from channels.base import IncomingMessage
+from channels.email.parse import parse_bytes, pqr_type_from_subject, to_incoming
 from domain.pqr_types import Status
 from storage.ports import PqrFilter
 from tests.channels.email.conftest import MailWorld, mail, wait_until
@@ -143,3 +145,67 @@ async def test_concurrent_sessions_share_commits(world: MailWorld) -> None:
 
 async def _count_is(world: MailWorld, n: int) -> bool:
     return (await world.counts()).get("filed") == n
+
+
+def _incoming(world: MailWorld, raw: str) -> IncomingMessage:
+    data = raw.encode("utf-8")
+    return to_incoming(parse_bytes(data), data, mail_from=None, received_at=world.now[0])
+
+
+async def test_a_batch_files_like_one_by_one(any_world: MailWorld) -> None:
+    intake = any_world.channel.intake
+    await any_world.send(mail())                                            # PQR 1, filed alone
+    batch = [
+        mail("Queja uno", "uno", sender="Bea <bea@cliente.co>", message_id="<b1@cliente.co>"),
+        mail("Reclamo dos", "dos", sender="Ana <ana@cliente.co>", message_id="<a2@cliente.co>"),
+        mail("Queja tres", "tres", sender="Bea B <bea@cliente.co>", message_id="<b3@cliente.co>"),
+        mail("Queja repetida", "uno", sender="Bea <bea@cliente.co>", message_id="<b1@cliente.co>"),
+        mail(f"Dato [{RAD1}]", "más datos", message_id="<a5@cliente.co>"),  # joins PQR 1
+        mail("Queja cuatro", "cuatro", sender="Cris <cris@cliente.co>", message_id="<c6@cliente.co>"),
+    ]
+    msgs = [_incoming(any_world, m) for m in batch]
+    results = await asyncio.gather(*(intake.receive(m, pqr_type=pqr_type_from_subject(m.subject))
+                                     for m in msgs))                       # queued together: one batch
+    assert [r.disposition for r in results] == ["filed", "filed", "filed", "duplicate", "joined", "filed"]
+    assert [r.radicado for r in results if r.disposition == "filed"] == [
+        "PQR-2026-000002", "PQR-2026-000003", "PQR-2026-000004", "PQR-2026-000005"]
+    assert intake.committer.bulk_items == 4 and intake.committer.bulk_failures == 0
+    pqrs = [await any_world.pqr(f"PQR-2026-00000{n}") for n in range(1, 6)]
+    assert pqrs[2].customer.id == pqrs[0].customer.id                    # Ana, stored before
+    assert pqrs[1].customer.id == pqrs[3].customer.id != pqrs[0].customer.id   # Bea, new, twice
+    assert pqrs[1].customer.name == pqrs[3].customer.name == "Bea"
+    assert pqrs[2].type.value == "reclamo" and pqrs[2].status is Status.RADICADA
+    assert [m.body for m in pqrs[0].messages] == ["Me cobraron dos veces la factura.", "más datos"]
+    assert pqrs[1].messages[0].external_id == "<b1@cliente.co>"
+    assert await any_world.counts() == {"filed": 5, "duplicate": 1, "joined": 1}
+    acks = await deliver_all(any_world)
+    assert sorted(a["To"] for a in acks) == sorted(["ana@cliente.co", "bea@cliente.co", "ana@cliente.co",
+                                                    "bea@cliente.co", "cris@cliente.co"])
+    async with any_world.app.db.uow(readonly=True) as uow:
+        raws = {r.external_id: r for r in await uow.mail.list_raw(disposition="filed")}
+    assert raws["<b3@cliente.co>"].pqr_id == pqrs[3].id
+
+
+async def test_a_bad_message_in_a_batch_fails_alone(world: MailWorld) -> None:
+    async with world.app.db.uow() as uow:
+        await uow.connection.execute(text(
+            "CREATE TRIGGER refuse_boom BEFORE INSERT ON pqrs WHEN NEW.subject = 'boom' "
+            "BEGIN SELECT RAISE(ABORT, 'boom refused'); END"))
+        await uow.commit()
+    intake = world.channel.intake
+    subjects = ["Queja a", "boom", "Queja b", "Queja c"]
+    msgs = [_incoming(world, mail(s, "texto", sender=f"c{i}@cliente.co", message_id=f"<x{i}@cliente.co>"))
+            for i, s in enumerate(subjects)]
+    results = await asyncio.gather(*(intake.receive(m) for m in msgs), return_exceptions=True)
+    assert isinstance(results[1], Exception)
+    assert [r.radicado for r in results if not isinstance(r, BaseException)] == [
+        "PQR-2026-000001", "PQR-2026-000002", "PQR-2026-000003"]
+    assert intake.committer.bulk_failures == 1
+    assert await world.counts() == {"filed": 3}
+    # The refused message left nothing behind: its retry (trigger gone) is filed.
+    async with world.app.db.uow() as uow:
+        await uow.connection.execute(text("DROP TRIGGER refuse_boom"))
+        await uow.commit()
+    code, answer = await world.send(mail("boom", "texto", sender="c1@cliente.co", message_id="<x1@cliente.co>"),
+                                    mail_from="c1@cliente.co")
+    assert code == 250 and "PQR-2026-000004" in answer
