@@ -174,7 +174,7 @@ class IntakeService:
             pqr.reopen(actor=msg.sender, now=msg.received_at, policy=self.service.policy,
                        reason=t(lang, "intake.reopened_by_customer", channel=msg.channel))
         added = pqr.receive(self._body(msg, lang), channel=msg.channel, at=msg.received_at,
-                            actor=msg.sender, external_id=msg.external_id)
+                            actor=msg.sender, external_id=msg.external_id, calendar=self.service.calendar)
         await uow.pqrs.save(pqr)
         await self._attach(uow, added, msg)
         await self._keep(uow, msg, JOINED, pqr_id=pqr.id)

@@ -269,11 +269,11 @@ class PqrService:
             pqr = await self._load(uow, radicado)
             before = pqr.status
             if to is Status.CERRADA:
-                pqr.close(None, actor=actor, now=now, channel=pqr.channel)
+                pqr.close(None, actor=actor, now=now, channel=pqr.channel, calendar=self.calendar)
             elif to is Status.REABIERTA:
                 pqr.reopen(actor=actor, now=now, policy=self.policy, reason=reason)
             else:
-                pqr.change_status(to, actor=actor, now=now, reason=reason)
+                pqr.change_status(to, actor=actor, now=now, reason=reason, calendar=self.calendar)
             await uow.pqrs.save(pqr)
             await uow.commit()
             return pqr, before
@@ -283,7 +283,8 @@ class PqrService:
         async with self.db.uow() as uow:
             pqr = await self._load(uow, radicado)
             route = self.notifier.route(pqr)
-            msg = pqr.close(answer, actor=actor, now=now, channel=route[0] if route else "none")
+            msg = pqr.close(answer, actor=actor, now=now, channel=route[0] if route else "none",
+                            calendar=self.calendar)
             if msg is not None:
                 item = self.notifier.to_customer(pqr, kind="closing", subject_key="customer.closing_subject",
                                                  text=answer, message=msg)

@@ -110,7 +110,8 @@ class TelegramSupport:
                 return []
             body = ev.text.strip() or "[" + ", ".join(f.filename for f in files) + "]"
             msg = pqr.receive(body, channel="telegram", at=ev.at, actor=f"telegram:{ev.user_id}",
-                              external_id=f"telegram:{ev.chat_id}:{ev.message_id}")
+                              external_id=f"telegram:{ev.chat_id}:{ev.message_id}",
+                              calendar=self.service.calendar)
             await uow.pqrs.save(pqr)
             if files and msg.id is not None:
                 await uow.telegram.add_attachments(msg.id, files)

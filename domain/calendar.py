@@ -101,3 +101,21 @@ class BusinessCalendar:
                 return cursor + remaining
             remaining -= closing - cursor
             cursor = closing
+
+    def business_hours_between(self, start: dt.datetime, end: dt.datetime) -> float:
+        """How many business hours (of business days) lie between `start` and `end`; 0 when
+        end <= start. The inverse of `add_business_hours` for an `end` within business hours."""
+        if end <= start:
+            return 0.0
+        first, last = self.local(start), self.local(end)
+        total = dt.timedelta()
+        day = first.date()
+        while day <= last.date():
+            if self.is_business_day(day):
+                opening = dt.datetime.combine(day, self.business_start, tzinfo=self.tz)
+                closing = dt.datetime.combine(day, self.business_end, tzinfo=self.tz)
+                lo, hi = max(first, opening), min(last, closing)
+                if hi > lo:
+                    total += hi - lo
+            day += dt.timedelta(days=1)
+        return total / dt.timedelta(hours=1)

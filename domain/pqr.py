@@ -12,7 +12,7 @@ from domain.errors import ExtensionRefused, InvalidInput, InvalidTransition
 from domain.events import (DueDateExtended, Event, MessageAdded, PqrAssigned, PqrFiled,
                            StatusChanged)
 from domain.pqr_types import OPEN_STATUSES, TRANSITIONS, PqrType, Status
-from domain.terms import ContractTerms, TermPolicy
+from domain.terms import ContractTerms, TermPolicy, Unit
 
 
 class Direction(StrEnum):
@@ -43,7 +43,13 @@ class Message:
 
 @dataclass
 class Pqr:
-    """A filed petición, queja, reclamo, sugerencia or felicitación, with its legal clock."""
+    """A filed petición, queja, reclamo, sugerencia or felicitación, with its legal clock.
+
+    `due_at` is the effective deadline: the earliest of the legal one (`legal_due_at`, which never
+    pauses) and the contract's. When a contract target set it and that contract pauses while
+    waiting for the customer, `pause_unit` is the target's unit ("hours" or "days") and, while the
+    PQR is `esperando_cliente`, `pause_remaining` holds the contract time left (business hours as
+    a float, business days as an int) and `due_at` is the legal deadline. See `change_status`."""
 
     type: PqrType
     channel: str
@@ -53,6 +59,7 @@ class Pqr:
     due_at: dt.datetime
     due_rule: str
     original_due_at: dt.datetime
+    legal_due_at: dt.datetime
     status: Status = Status.RADICADA
     radicado: str | None = None
     first_response_due_at: dt.datetime | None = None
@@ -62,6 +69,8 @@ class Pqr:
     contract: str | None = None
     extended: bool = False
     closed_at: dt.datetime | None = None
+    pause_unit: Unit | None = None
+    pause_remaining: float | None = None
     messages: list[Message] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     id: int | None = None
@@ -80,8 +89,10 @@ class Pqr:
         dates = policy.due_dates(pqr_type, received_at, contract)
         pqr = cls(type=pqr_type, channel=channel, customer=customer, subject=subject.strip(),
                   received_at=received_at, due_at=dates.due_at, due_rule=dates.rule,
-                  original_due_at=dates.due_at, first_response_due_at=dates.first_response_due_at,
-                  contract=contract.contract if contract else None, area=area)
+                  original_due_at=dates.due_at, legal_due_at=dates.legal_due_at,
+                  first_response_due_at=dates.first_response_due_at,
+                  contract=contract.contract if contract else None, area=area,
+                  pause_unit=dates.pause_unit)
         pqr.events.append(PqrFiled(actor=actor, at=received_at, to=Status.RADICADA.value,
                                    data={"due_at": dates.due_at.isoformat(), "rule": dates.rule}))
         if body.strip():
@@ -94,15 +105,58 @@ class Pqr:
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
-    def change_status(self, to: Status, *, actor: str, now: dt.datetime, reason: str | None = None) -> None:
-        """Move to `to` if the workflow allows it from the current state."""
+    def change_status(self, to: Status, *, actor: str, now: dt.datetime, reason: str | None = None,
+                      calendar: BusinessCalendar | None = None) -> None:
+        """Move to `to` if the workflow allows it from the current state.
+
+        Entering `esperando_cliente` pauses the contract clock where the contract says so
+        (`pause_unit` set, the contract deadline still ahead and earlier than the legal one): the
+        contract time left is kept in `pause_remaining` and `due_at` becomes the legal deadline,
+        which never pauses. Leaving it resumes the contract clock from `now`; `due_at` becomes the
+        earliest of the legal deadline and the resumed contract one. Both moves are recorded in the
+        status_changed event's data. `calendar` is needed only when the clock pauses or resumes."""
         allowed = TRANSITIONS[self.status]
         if to not in allowed:
             raise InvalidTransition(self.status.value, to.value, tuple(s.value for s in allowed))
+        data: dict[str, str] = {}
+        if to is Status.ESPERANDO_CLIENTE:
+            data = self._pause_contract_clock(now, calendar)
+        elif self.status is Status.ESPERANDO_CLIENTE:
+            data = self._resume_contract_clock(now, calendar)
         self.events.append(StatusChanged(actor=actor, at=now, from_=self.status.value, to=to.value,
-                                         reason=reason))
+                                         reason=reason, data=data))
         self.status = to
         self.closed_at = now if to is Status.CERRADA else None
+
+    def _pause_contract_clock(self, now: dt.datetime, calendar: BusinessCalendar | None) -> dict[str, str]:
+        """Keep the contract time left from `now`; only the legal clock runs meanwhile. A contract
+        deadline already past, or no earlier than the legal one, has nothing left to keep."""
+        if self.pause_unit is None or now >= self.due_at or self.due_at >= self.legal_due_at:
+            return {}
+        cal = _needed(calendar)
+        remaining: float
+        if self.pause_unit is Unit.HOURS:
+            remaining = cal.business_hours_between(now, self.due_at)
+        else:
+            remaining = cal.business_days_between(cal.effective_filing_day(now), cal.local(self.due_at).date())
+        self.pause_remaining = remaining
+        self.due_at = self.legal_due_at
+        return {"clock": "paused", "remaining": _label(remaining, self.pause_unit),
+                "due_at": cal.local(self.due_at).isoformat()}
+
+    def _resume_contract_clock(self, now: dt.datetime, calendar: BusinessCalendar | None) -> dict[str, str]:
+        """The contract deadline is the time kept at the pause counted again from `now`."""
+        if self.pause_remaining is None or self.pause_unit is None:
+            return {}
+        cal = _needed(calendar)
+        if self.pause_unit is Unit.HOURS:
+            resumed = cal.add_business_hours(now, self.pause_remaining)
+        else:
+            resumed = cal.due_after_days(now, int(self.pause_remaining))
+        kept = _label(self.pause_remaining, self.pause_unit)
+        self.due_at = min(self.legal_due_at, resumed)
+        self.pause_remaining = None
+        return {"clock": "resumed", "remaining": kept, "due_at": cal.local(self.due_at).isoformat()}
 
     def assign(self, assignee: str, *, actor: str, now: dt.datetime, reason: str | None = None) -> None:
         """Give the PQR to `assignee`; a filed or reopened PQR becomes `asignada`."""
@@ -115,13 +169,15 @@ class Pqr:
             self.change_status(Status.ASIGNADA, actor=actor, now=now)
 
     def receive(self, body: str, *, channel: str, at: dt.datetime, actor: str,
-                external_id: str | None = None) -> Message:
-        """A follow-up from the customer. A PQR waiting for the customer goes back to work."""
+                external_id: str | None = None, calendar: BusinessCalendar | None = None) -> Message:
+        """A follow-up from the customer. A PQR waiting for the customer goes back to work (and
+        a paused contract clock resumes: `calendar` as in `change_status`)."""
         msg = Message(Direction.IN, channel, body, at, author=actor, external_id=external_id)
         self.messages.append(msg)
         self.events.append(MessageAdded(actor=actor, at=at, data={"direction": "in"}))
         if self.status is Status.ESPERANDO_CLIENTE:
-            self.change_status(Status.EN_TRAMITE, actor=actor, now=at, reason="customer answered")
+            self.change_status(Status.EN_TRAMITE, actor=actor, now=at, reason="customer answered",
+                               calendar=calendar)
         return msg
 
     def reply(self, body: str, *, actor: str, now: dt.datetime, channel: str) -> Message:
@@ -148,20 +204,24 @@ class Pqr:
         self.events.append(MessageAdded(actor=actor, at=now, data={"direction": "note"}))
         return msg
 
-    def close(self, answer: str | None, *, actor: str, now: dt.datetime, channel: str) -> Message | None:
-        """Close with a final answer to the customer (if given)."""
+    def close(self, answer: str | None, *, actor: str, now: dt.datetime, channel: str,
+              calendar: BusinessCalendar | None = None) -> Message | None:
+        """Close with a final answer to the customer (if given); `calendar` as in `change_status`."""
         if Status.CERRADA not in TRANSITIONS[self.status]:
             raise InvalidTransition(self.status.value, Status.CERRADA.value,
                                     tuple(s.value for s in TRANSITIONS[self.status]))
         msg = self.reply(answer, actor=actor, now=now, channel=channel) if answer and answer.strip() else None
-        self.change_status(Status.CERRADA, actor=actor, now=now, reason=answer)
+        self.change_status(Status.CERRADA, actor=actor, now=now, reason=answer, calendar=calendar)
         return msg
 
     def reopen(self, *, actor: str, now: dt.datetime, policy: TermPolicy, reason: str | None = None) -> None:
-        """Reopen a closed PQR; it gets a fresh term counted from the reopening."""
+        """Reopen a closed PQR; it gets a fresh legal term counted from the reopening (the
+        contract no longer applies, so its clock no longer pauses)."""
         self.change_status(Status.REABIERTA, actor=actor, now=now, reason=reason)
         dates = policy.due_dates(self.type, now)
         self.due_at, self.original_due_at, self.due_rule = dates.due_at, dates.due_at, f"reapertura:{dates.rule}"
+        self.legal_due_at = dates.due_at
+        self.pause_unit, self.pause_remaining = None, None
         self.extended = False
 
     @property
@@ -175,7 +235,11 @@ class Pqr:
     def extend(self, new_due: dt.datetime, *, actor: str, now: dt.datetime, reason: str,
                policy: TermPolicy) -> None:
         """A prórroga: once, with a reason, before the due date passes, within the legal limit.
-        The new due date is the end of the local business day `new_due` falls on."""
+        The new due date is the end of the local business day `new_due` falls on.
+
+        A prórroga moves the legal deadline: `due_at` and `legal_due_at` both become the new date,
+        and a contract clock that paused while waiting for the customer stops pausing for this PQR
+        (`pause_unit` and `pause_remaining` are cleared), even if it is paused right now."""
         cal = policy.calendar
         if not reason.strip():
             raise ExtensionRefused("reason_required")
@@ -196,7 +260,8 @@ class Pqr:
             raise ExtensionRefused("over_limit", limit)
         self.events.append(DueDateExtended(actor=actor, at=now, from_=self.due_at.isoformat(),
                                            to=target.isoformat(), reason=reason))
-        self.due_at = target
+        self.due_at = self.legal_due_at = target
+        self.pause_unit, self.pause_remaining = None, None
         self.extended = True
 
     # -- SLA ----------------------------------------------------------------------------------
@@ -204,6 +269,17 @@ class Pqr:
         """Breached once `now` is past the due date; near breach when at most `warn_before_days`
         business days remain until it."""
         return sla_state(self.status, self.due_at, now, calendar, warn_before_days)
+
+
+def _needed(calendar: BusinessCalendar | None) -> BusinessCalendar:
+    if calendar is None:
+        raise ValueError("a business calendar is needed to pause or resume a contract clock")
+    return calendar
+
+
+def _label(amount: float, unit: Unit) -> str:
+    """`7.5h` or `3d`: contract time kept by a pause, for the audit trail."""
+    return f"{amount:g}h" if unit is Unit.HOURS else f"{int(amount)}d"
 
 
 @dataclass(frozen=True)

@@ -59,12 +59,19 @@ class ContractTerms:
 
 @dataclass(frozen=True)
 class DueDates:
-    """What the terms give for one PQR: the due date, the rule that set it, the first-response date."""
+    """What the terms give for one PQR: the due date, the rule that set it, the first-response date.
+
+    `legal_due_at` is the legal deadline alone: `due_at` when the law set it, later than `due_at`
+    when a stricter contract target did. `pause_unit` is the unit of the contract
+    target that set `due_at` when that contract pauses its clock while waiting for the customer;
+    None otherwise (the law set it, or the contract does not pause)."""
 
     due_at: dt.datetime
     rule: str
     term_days: int
+    legal_due_at: dt.datetime
     first_response_due_at: dt.datetime | None = None
+    pause_unit: Unit | None = None
 
 
 @dataclass(frozen=True)
@@ -81,18 +88,22 @@ class TermPolicy:
                   contract: ContractTerms | None = None) -> DueDates:
         """The earliest applicable deadline wins; the result says which rule set it."""
         days = self.term_days(pqr_type)
-        due, rule = self.calendar.due_after_days(received_at, days), f"ley:{pqr_type.value}:{days}d"
+        legal = self.calendar.due_after_days(received_at, days)
+        due, rule = legal, f"ley:{pqr_type.value}:{days}d"
         first: dt.datetime | None = None
+        pause_unit: Unit | None = None
         if contract is not None:
             target = contract.resolution.get(pqr_type)
             if target is not None:
                 contract_due = target.due(self.calendar, received_at)
                 if contract_due < due:
                     due, rule = contract_due, f"contrato:{contract.contract}:resolucion:{target.label()}"
+                    pause_unit = target.unit if contract.pauses_when_waiting else None
             response = contract.first_response.get(pqr_type)
             if response is not None:
                 first = min(response.due(self.calendar, received_at), due)
-        return DueDates(due_at=due, rule=rule, term_days=days, first_response_due_at=first)
+        return DueDates(due_at=due, rule=rule, term_days=days, legal_due_at=legal,
+                        first_response_due_at=first, pause_unit=pause_unit)
 
     def extension_limit(self, pqr_type: PqrType, received_at: dt.datetime) -> dt.datetime:
         """The latest due date a prórroga may set, for a term that started at `received_at`."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import (JSON, BigInteger, Boolean, Column, DateTime, ForeignKey, Index, Integer,
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, DateTime, Float, ForeignKey, Index, Integer,
                         LargeBinary, MetaData, String, Table, Text, UniqueConstraint, text)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -92,6 +92,11 @@ pqrs = Table(
     Column("extended", Boolean, nullable=False, server_default=text("false")),
     Column("closed_at", UtcDateTime),
     Column("updated_at", UtcDateTime, nullable=False),
+    # The contract clock's pause (migration 0005): the legal deadline, which never pauses (NULL
+    # in rows older than 0005 means due_at), and the contract time kept while waiting.
+    Column("legal_due_at", UtcDateTime),
+    Column("pause_unit", String(10)),
+    Column("pause_remaining", Float),
     # Partial indexes: only open PQRs are queried by deadline, assignee and area at scale.
     Index("ix_pqrs_open_due_at", "due_at", sqlite_where=text("is_open = 1"),
           postgresql_where=text("is_open")),

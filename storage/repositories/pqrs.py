@@ -17,6 +17,7 @@ from domain.customer import Customer
 from domain.events import Event
 from domain.pqr import Direction, Message, Pqr
 from domain.pqr_types import PqrType, Status
+from domain.terms import Unit
 from storage.ports import PqrFilter, Stats
 from storage.repositories.common import chunks, event_from_row, event_values, utcnow
 from storage.repositories.customers import SqlCustomerRepository, insert_returning_ids
@@ -156,7 +157,9 @@ class SqlPqrRepository:
                 "received_at": p.received_at, "first_response_due_at": p.first_response_due_at,
                 "first_response_at": p.first_response_at, "assignee": p.assignee, "area": p.area,
                 "contract": p.contract, "extended": p.extended, "closed_at": p.closed_at,
-                "updated_at": utcnow()}
+                "legal_due_at": p.legal_due_at,
+                "pause_unit": p.pause_unit.value if p.pause_unit is not None else None,
+                "pause_remaining": p.pause_remaining, "updated_at": utcnow()}
 
     @staticmethod
     def _message_values(pqr_id: int | None, m: Message) -> dict[str, Any]:
@@ -264,6 +267,7 @@ _P = {c.name: i for i, c in enumerate(pqrs.c)}
 _C = {c.name: len(pqrs.c) + i for i, c in enumerate(customers.c)}
 _TYPES = {t.value: t for t in PqrType}
 _STATUSES = {s.value: s for s in Status}
+_UNITS = {u.value: u for u in Unit}
 
 
 def _pqr_from_row(r: Row[Any]) -> Pqr:
@@ -271,9 +275,16 @@ def _pqr_from_row(r: Row[Any]) -> Pqr:
     customer = Customer(name=r[C["name"]], email=r[C["email"]], telegram_chat_id=r[C["telegram_chat_id"]],
                         phone=r[C["phone"]], language=r[C["language"]], id=r[C["id"]],
                         unreachable=bool(r[C["unreachable"]]))
+    unit = _UNITS.get(r[P["pause_unit"]]) if r[P["pause_unit"]] is not None else None
+    remaining = r[P["pause_remaining"]]
+    if remaining is not None and unit is Unit.DAYS:
+        remaining = int(remaining)
     return Pqr(type=_TYPES[r[P["type"]]], channel=r[P["channel"]], customer=customer,
                subject=r[P["subject"]], received_at=r[P["received_at"]], due_at=r[P["due_at"]],
                due_rule=r[P["due_rule"]], original_due_at=r[P["original_due_at"]],
+               # Rows from before migration 0005 have no legal_due_at: their due_at was it.
+               legal_due_at=r[P["legal_due_at"]] or r[P["due_at"]],
+               pause_unit=unit, pause_remaining=remaining,
                status=_STATUSES[r[P["status"]]], radicado=r[P["radicado"]],
                first_response_due_at=r[P["first_response_due_at"]],
                first_response_at=r[P["first_response_at"]], assignee=r[P["assignee"]],
