@@ -3,14 +3,14 @@ joined, kept aside with a reason — and the server keeps serving. Skipped when 
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import aiosmtplib
 import pytest
 
 from tests.channels.email.conftest import MailWorld, mail
+from tests.corpora import CORPORA
 
-CORPUS = Path(__file__).resolve().parents[4] / "shared" / "corpora" / "email"
+CORPUS = CORPORA / "email"
 FILES = sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.name != "INDEX.tsv") if CORPUS.is_dir() else []
 
 pytestmark = [pytest.mark.slow,

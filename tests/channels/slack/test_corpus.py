@@ -10,8 +10,9 @@ import pytest
 
 from tests.channels.slack.conftest import Harness
 from tests.fakes import slack_requests as rq
+from tests.corpora import CORPORA
 
-CORPUS = Path("/work/shared/corpora/slack")
+CORPUS = CORPORA / "slack"
 RAW_BODIES = ["botbuilder-dotnet/SlashCommandBody.txt", "botbuilder-dotnet/BlockActionsBody.txt",
               "botbuilder-dotnet/BlockActionsBodyButton.txt", "botbuilder-dotnet/BlockActionsWithStringState.txt",
               "botbuilder-dotnet/InteractiveMessageBody.txt"]

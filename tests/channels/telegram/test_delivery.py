@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
 
@@ -16,8 +14,9 @@ from storage.ports import PqrFilter
 from tests.channels.telegram.conftest import MANAGER, Harness
 from tests.channels.telegram.helpers import PHOTO, file_pqr
 from tests.fakes import telegram_updates as tu
+from tests.corpora import CORPORA
 
-CORPUS = Path(os.environ.get("PQRBOT_CORPORA", "/work/shared/corpora")) / "telegram" / "telegram_types"
+CORPUS = CORPORA / "telegram" / "telegram_types"
 
 
 def worker(h: Harness) -> OutboxWorker:
