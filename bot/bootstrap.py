@@ -3,7 +3,9 @@ lazily and channels start only in `bot.runner`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+
+from dataclasses import dataclass, field
 
 from bot.clock import Clock, system_clock
 from bot.commands import CommandHandler
@@ -31,6 +33,8 @@ class App:
     clock: Clock
     penalties: PenaltyService
     contracts: ContractService
+    # Set when new outbox rows were committed, so the worker sends them without waiting to poll.
+    outbox_wake: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 def build(config: Config, *, db: Database | None = None, clock: Clock = system_clock) -> App:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 import string
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -76,7 +76,8 @@ class IntakeService:
 
     def __init__(self, db: Database, service: PqrService, *, language: str = "es",
                  default_type: PqrType = PqrType.PETICION, reopen_closed: bool = True,
-                 own_id_domain: str | None = None, max_batch: int = 256) -> None:
+                 own_id_domain: str | None = None, max_batch: int = 256,
+                 on_commit: Callable[[], None] | None = None) -> None:
         self.db = db
         self.service = service
         self.language = language
@@ -87,7 +88,8 @@ class IntakeService:
         domain = re.escape(own_id_domain.lower()) if own_id_domain else r"[^>\s]+"
         self._own_id = re.compile(rf"^<?({pattern})\.[0-9a-f]+@{domain}>?$", re.IGNORECASE)
         self.committer: GroupCommitter[_Item, IntakeResult] = GroupCommitter(
-            db, self._process, recover=self._recover, apply_many=self._process_many, max_batch=max_batch)
+            db, self._process, recover=self._recover, apply_many=self._process_many, max_batch=max_batch,
+            on_commit=on_commit)
 
     async def receive(self, msg: IncomingMessage, *, pqr_type: PqrType | None = None,
                       kept_aside: str | None = None) -> IntakeResult:
@@ -231,7 +233,8 @@ def intake_for(app: App, *, default_type: PqrType | None = None, reopen_closed: 
     return IntakeService(app.db, app.service, language=app.config.language,
                          default_type=default_type or email.default_type,
                          reopen_closed=email.reopen_closed if reopen_closed is None else reopen_closed,
-                         own_id_domain=own_id_domain or email.address.rpartition("@")[2] or None)
+                         own_id_domain=own_id_domain or email.address.rpartition("@")[2] or None,
+                         on_commit=app.outbox_wake.set)
 
 
 __all__: Sequence[str] = ["DUPLICATE", "FILED", "JOINED", "KEPT_ASIDE", "IntakeResult", "IntakeService",

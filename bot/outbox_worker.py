@@ -49,7 +49,7 @@ class OutboxWorker:
     def __init__(self, db: Database, adapters: Mapping[str, ChannelAdapter], clock: Clock, *,
                  policy: RetryPolicy = RetryPolicy(), batch: int = 50,
                  lease: dt.timedelta = dt.timedelta(minutes=2), poll: float = 1.0,
-                 on_dead: DeadLetterHook | None = None) -> None:
+                 on_dead: DeadLetterHook | None = None, wake: asyncio.Event | None = None) -> None:
         self.db = db
         self.adapters = adapters
         self.clock = clock
@@ -58,7 +58,7 @@ class OutboxWorker:
         self.lease = lease
         self.poll = poll
         self.on_dead = on_dead
-        self.wake = asyncio.Event()
+        self.wake = wake or asyncio.Event()
 
     async def run_once(self) -> int:
         """Claim one batch and try each row once; returns how many were delivered."""

@@ -96,7 +96,7 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> int:
         policy = RetryPolicy(max_attempts=out.max_attempts, base=dt.timedelta(seconds=out.base_delay_seconds),
                              cap=dt.timedelta(seconds=out.max_delay_seconds))
         worker = OutboxWorker(app.db, senders, app.clock, policy=policy, poll=out.poll_seconds,
-                              on_dead=dead_letter_alert(app))
+                              on_dead=dead_letter_alert(app), wake=app.outbox_wake)
         scheduler = Scheduler(app.db, app.config, app.service, app.clock)
         tasks = [asyncio.create_task(worker.run(stop), name="outbox-worker"),
                  asyncio.create_task(scheduler.run(stop), name="scheduler")]
