@@ -95,27 +95,9 @@ class PqrService:
             return pqr
 
     async def file_in(self, uow: UnitOfWork, req: FilingRequest) -> Pqr | None:
-        """`file` inside the caller's transaction (the caller commits): for intake that groups
-        several messages in one commit."""
-        if req.inbound_key and not await uow.inbound.remember(*req.inbound_key, now=req.received_at):
-            return None
-        customer = await self._customer(uow, req)
-        contract = (await self.contracts.terms_for(uow, email=req.email or customer.email,
-                                                   telegram_user=req.telegram_chat_id or customer.telegram_chat_id)
-                    if self.contracts is not None else None)
-        pqr = Pqr.file(pqr_type=req.pqr_type, channel=req.channel, customer=customer,
-                       subject=req.subject, body=req.body, received_at=req.received_at,
-                       policy=self.policy, actor=req.actor, area=req.area, external_id=req.external_id,
-                       contract=contract)
-        year = self.calendar.local(req.received_at).year
-        await uow.pqrs.add(pqr, radicado_format=self.radicado_format, year=year, customers_checked=True)
-        ack = self.notifier.acknowledgment(pqr)
-        if ack is not None:
-            await uow.outbox.put(ack, now=req.received_at)
-        triage = self.notifier.slack_triage(pqr)
-        if triage is not None:
-            await uow.outbox.put(triage, now=req.received_at)
-        return pqr
+        """`file` inside the caller's transaction (the caller commits). One filing is a batch of
+        one: the same path as intake's batches, so both behave the same."""
+        return (await self.file_many_in(uow, [req]))[0]
 
     async def file_many_in(self, uow: UnitOfWork, reqs: Sequence[FilingRequest]) -> list[Pqr | None]:
         """`file_in` for several requests in the caller's transaction, with one statement per
@@ -205,26 +187,6 @@ class PqrService:
         if req.telegram_chat_id is not None:
             keys.append(identity("telegram", str(req.telegram_chat_id)))
         return keys
-
-    async def _customer(self, uow: UnitOfWork, req: FilingRequest) -> Customer:
-        keys = []
-        if req.email:
-            keys.append(identity("email", req.email))
-        if req.telegram_chat_id is not None:
-            keys.append(identity("telegram", str(req.telegram_chat_id)))
-        for key in keys:
-            found = await uow.customers.by_identity(key)
-            if found is not None:
-                changed = False
-                if req.email and not found.email:
-                    found.email, changed = req.email, True
-                if req.telegram_chat_id is not None and found.telegram_chat_id is None:
-                    found.telegram_chat_id, changed = req.telegram_chat_id, True
-                if changed:
-                    await uow.customers.save(found)
-                return found
-        return Customer(name=req.name.strip() or (req.email or "?"), email=req.email,
-                        telegram_chat_id=req.telegram_chat_id, phone=req.phone, language=req.language)
 
     # -- changes on one PQR ---------------------------------------------------------------------
     async def _load(self, uow: UnitOfWork, radicado: str) -> Pqr:
