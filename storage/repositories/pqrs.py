@@ -33,7 +33,6 @@ _CUSTOMER_COLS = [c.label(f"cust__{c.name}") for c in customers.c]
 
 # Statements built once: executing a prebuilt statement with a parameter dict skips rebuilding
 # the construct and its cache key on every filing (the compiled form is cached either way).
-_INSERT_PQR = insert(pqrs).returning(pqrs.c.id)
 _INSERT_EVENTS = insert(events)
 _BUMP_COUNTER = (update(radicado_counters).where(radicado_counters.c.year == bindparam("y"))
                  .values(last_seq=radicado_counters.c.last_seq + bindparam("n"))
@@ -62,15 +61,8 @@ class SqlPqrRepository:
         """Insert a new PQR, its customer if new, messages and events; allocate its radicado
         (gapless per year: a rolled-back filing gives its number back). `customers_checked`:
         a customer without id was looked up in this transaction and is new (see `resolve`)."""
-        if pqr.id is not None:
-            raise ValueError(f"PQR already stored (id {pqr.id})")
-        await self._customers.resolve(pqr.customer, checked=customers_checked)
-        seq = await self._next_seq(year)
-        radicado = radicado_format.format(year=year, seq=seq).upper()
-        pqr.id = (await self._conn.execute(
-            _INSERT_PQR, self._new_values(pqr, radicado=radicado, year=year, seq=seq))).scalar_one()
-        pqr.radicado = radicado
-        await self._insert_children(pqr, stored_events=0)
+        await self.add_many([pqr], radicado_format=radicado_format, year=year,
+                            customers_checked=customers_checked)
 
     async def add_many(self, new: Sequence[Pqr], *, radicado_format: str = DEFAULT_RADICADO_FORMAT,
                        year: int, customers_checked: bool = False) -> None:
