@@ -11,7 +11,7 @@ import sys
 
 from bot.bootstrap import App, build
 from bot.clock import Clock
-from bot.config import Config
+from bot.config import Config, ConfigError
 from bot.i18n import t
 from bot.outbox_worker import DeadLetterHook, OutboxWorker, RetryPolicy
 from bot.scheduler import Scheduler
@@ -24,6 +24,10 @@ log = logging.getLogger("pqrbot")
 SENDING_CHANNELS = ("email", "telegram", "slack")
 
 
+class StartupError(Exception):
+    """pqrbot run cannot start; the message says what to fix."""
+
+
 def run(config: Config, *, clock: Clock) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -31,6 +35,9 @@ def run(config: Config, *, clock: Clock) -> int:
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     try:
         return asyncio.run(serve(build(config, clock=clock)))
+    except (StartupError, ConfigError) as exc:
+        print(f"pqrbot: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 0
 
@@ -88,7 +95,10 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> int:
     tasks: list[asyncio.Task[None]] = []
     try:
         for adapter in build_channels(app):
-            await adapter.start()
+            try:
+                await adapter.start()
+            except OSError as exc:   # a port in use, an address that is not ours, …
+                raise StartupError(f"the {adapter.name} channel could not start: {exc}") from exc
             started.append(adapter)
             log.info("channel %s started", adapter.name)
         senders = {a.name: a for a in started if a.name in SENDING_CHANNELS}

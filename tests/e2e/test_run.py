@@ -64,3 +64,31 @@ def test_run_serves_console_and_stops_on_sigterm(workdir: Path) -> None:
             proc.kill()
     assert (workdir / "pqr.db").exists()
     assert "Traceback" not in "".join(err.lines)
+
+
+def test_run_refuses_to_start_with_a_clear_reason(workdir: Path) -> None:
+    """A busy SMTP port or a missing token is one line on stderr and exit 1, not a traceback."""
+    import json
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        cfg = workdir / "busy.yaml"
+        cfg.write_text(json.dumps({"database": {"url": f"sqlite+aiosqlite:///{workdir}/pqr.db"},
+                                   "channels": {"console": {"enabled": False},
+                                                "email": {"listen": {"host": "127.0.0.1", "port": port}}}}))
+        out = subprocess.run([sys.executable, "-m", "bot", "--config", str(cfg), "run"], cwd=workdir,
+                             capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert out.returncode == 1
+    assert "the email channel could not start" in out.stderr and "Traceback" not in out.stderr
+
+    cfg.write_text(json.dumps({"database": {"url": f"sqlite+aiosqlite:///{workdir}/pqr.db"},
+                               "channels": {"console": {"enabled": False}, "email": {"enabled": False},
+                                            "slack": {"enabled": True, "bot_token_env": "PQRBOT_TEST_NO_SUCH_VAR"}}}))
+    env = {k: v for k, v in os.environ.items() if k != "PQRBOT_TEST_NO_SUCH_VAR"}
+    out = subprocess.run([sys.executable, "-m", "bot", "--config", str(cfg), "run"], cwd=workdir,
+                         capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, env=env)
+    assert out.returncode == 1
+    assert "PQRBOT_TEST_NO_SUCH_VAR" in out.stderr and "Traceback" not in out.stderr
