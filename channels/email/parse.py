@@ -296,12 +296,29 @@ def body_and_files(msg: Message) -> tuple[str, tuple[Attachment, ...]]:
     return text.replace("\r\n", "\n").replace("\r", "\n"), tuple(files)
 
 
-def language(msg: Message) -> str | None:
-    """`en` or `es` when the message declares its language, else None."""
+# Common words that tell Spanish from English in a few lines of a complaint. Most mail clients
+# never set Content-Language, so the words decide when the header is missing.
+_ES_WORDS = frozenset("el la los las de del que y en por para con una un mi me no es su se lo al "
+                      "muy pero como favor gracias buenos buenas días".split())
+_EN_WORDS = frozenset("the and to of i my is in for you with on was have not this it that be are "
+                      "please thanks hello dear".split())
+_WORD = re.compile(r"[a-záéíóúñü]+")
+
+
+def language(msg: Message, text: str = "") -> str | None:
+    """`en` or `es`: the declared Content-Language, else what the subject and the first lines of
+    `text` are clearly written in; None when unsure (the configured language applies)."""
     declared = (header(msg, "Content-Language") or "").lower()
     for lang in ("es", "en"):
         if declared.startswith(lang):
             return lang
+    words = _WORD.findall(f"{header(msg, 'Subject') or ''} {text[:1000]}".lower())
+    es = sum(w in _ES_WORDS for w in words)
+    en = sum(w in _EN_WORDS for w in words)
+    if en >= 3 and en > 2 * es:
+        return "en"
+    if es >= 3 and es > 2 * en:
+        return "es"
     return None
 
 
@@ -313,9 +330,10 @@ def to_incoming(msg: EmailMessage, raw: bytes, *, mail_from: str | None,
     own_ids = message_ids(header(msg, "Message-ID"))
     thread = message_ids(header(msg, "References")) + message_ids(header(msg, "In-Reply-To"))
     text, files = body_and_files(msg)
+    body = strip_quoted(text) if text else ""
     return IncomingMessage(
-        channel=CHANNEL, sender=f"email:{address or ''}", text=strip_quoted(text) if text else "",
+        channel=CHANNEL, sender=f"email:{address or ''}", text=body,
         received_at=received_at, sender_name=name, subject=header(msg, "Subject"),
         external_id=own_ids[0][:998] if own_ids else None,
-        in_reply_to=tuple(dict.fromkeys(thread[-50:])), language=language(msg),
+        in_reply_to=tuple(dict.fromkeys(thread[-50:])), language=language(msg, body),
         attachments=files, raw=raw, meta={"mail_from": mail_from})

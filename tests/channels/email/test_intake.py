@@ -209,3 +209,15 @@ async def test_a_bad_message_in_a_batch_fails_alone(world: MailWorld) -> None:
     code, answer = await world.send(mail("boom", "texto", sender="c1@cliente.co", message_id="<x1@cliente.co>"),
                                     mail_from="c1@cliente.co")
     assert code == 250 and "PQR-2026-000004" in answer
+
+
+async def test_the_acknowledgment_speaks_the_customers_language(world: MailWorld) -> None:
+    """Mail clients rarely declare Content-Language: the words of the message decide."""
+    await world.send(mail("Complaint about a double charge",
+                          "Hello, I was charged twice for my November invoice. Please refund it.",
+                          sender="John Smith <john@client.com>", message_id="<en1@client.com>"))
+    await world.send(mail("Queja", "Buenos días, me cobraron dos veces la factura de noviembre.",
+                          sender="Ana <ana2@cliente.co>", message_id="<es1@cliente.co>"))
+    acks = {a["To"]: a for a in await deliver_all(world)}
+    assert "We received your" in acks["john@client.com"].get_content()
+    assert "Hemos recibido su" in acks["ana2@cliente.co"].get_content()
