@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+import hashlib
+from collections.abc import Collection, Iterator, Sequence
+from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, Table
+from sqlalchemy import Row, Table, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.events import Event
+from storage.ports import StoredAttachment
+from storage.tables import attachments
 
 T = TypeVar("T")
 
@@ -46,3 +50,33 @@ def event_from_row(row: Row[Any]) -> Event:
     """A plain `Event` with the stored fields (the subclass is not kept; `kind` says it)."""
     return Event(kind=row.kind, actor=row.actor, at=row.at, from_=row.from_state, to=row.to_state,
                  reason=row.reason, data=dict(row.data or {}))
+
+
+async def insert_attachments(conn: AsyncConnection, message_id: int, files: Collection[StoredAttachment]) -> None:
+    """Store the files of PQR message `message_id` with their size and sha256 (any channel)."""
+    rows = [{"message_id": message_id, "filename": f.filename[:400] or "attachment",
+             "content_type": f.content_type[:200] or "application/octet-stream",
+             "size": len(f.data), "sha256": hashlib.sha256(f.data).hexdigest(), "data": f.data}
+            for f in files]
+    if rows:
+        await conn.execute(insert(attachments), rows)
+
+
+async def insert_returning_ids(conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert `rows` in one multi-row INSERT (per 1,000 rows or so); their new integer ids, in
+    row order. PostgreSQL: SQLAlchemy's `sort_by_parameter_order` (INSERT … SELECT ordered by a
+    sentinel). SQLite would fall back to one statement per row for that, so the ids are sorted
+    instead: under the write lock a rowid table gives each inserted row the largest id + 1, so
+    they ascend in row order."""
+    if not rows:
+        return []
+    if conn.dialect.name == "postgresql":
+        stmt = _returning_ids(table, ordered=True)
+        return [int(i) for i in (await conn.execute(stmt, list(rows))).scalars().all()]
+    ids = (await conn.execute(_returning_ids(table, ordered=False), list(rows))).scalars().all()
+    return sorted(int(i) for i in ids)
+
+
+@cache
+def _returning_ids(table: Table, *, ordered: bool) -> Any:
+    return insert(table).returning(table.c.id, sort_by_parameter_order=ordered)

@@ -6,35 +6,17 @@ from collections.abc import Collection, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Row, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.customer import Customer, identity
-from storage.repositories.common import chunks, utcnow
+from storage.repositories.common import chunks, insert_returning_ids, utcnow
 from storage.tables import customer_identities, customers
 
 _INSERT_CUSTOMER = insert(customers).returning(customers.c.id)
 
 
-async def insert_returning_ids(conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert `rows` in one multi-row INSERT (per 1,000 rows or so); their new integer ids, in
-    row order. PostgreSQL: SQLAlchemy's `sort_by_parameter_order` (INSERT … SELECT ordered by a
-    sentinel). SQLite would fall back to one statement per row for that, so the ids are sorted
-    instead: under the write lock a rowid table gives each inserted row the largest id + 1, so
-    they ascend in row order."""
-    if not rows:
-        return []
-    if conn.dialect.name == "postgresql":
-        stmt = _returning_ids(table, ordered=True)
-        return [int(i) for i in (await conn.execute(stmt, list(rows))).scalars().all()]
-    ids = (await conn.execute(_returning_ids(table, ordered=False), list(rows))).scalars().all()
-    return sorted(int(i) for i in ids)
-
-
-@cache
-def _returning_ids(table: Table, *, ordered: bool) -> Any:
-    return insert(table).returning(table.c.id, sort_by_parameter_order=ordered)
 _ID_OF = select(customer_identities.c.customer_id).where(
     customer_identities.c.identity == bindparam("ident"))
 

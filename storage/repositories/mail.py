@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Collection, Sequence
 from typing import Any
 
@@ -10,13 +9,10 @@ from sqlalchemy import Row, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.ports import RawMessage, StoredAttachment
-from storage.repositories.common import chunks
-from storage.repositories.customers import insert_returning_ids
+from storage.repositories.common import chunks, insert_attachments
+from storage.repositories.common import insert_returning_ids
 from storage.tables import attachments, messages, pqrs, raw_messages
 
-# Column limits of `attachments` (String(400), String(200)).
-_MAX_FILENAME = 400
-_MAX_CONTENT_TYPE = 200
 
 _INSERT_RAW = insert(raw_messages).returning(raw_messages.c.id)
 
@@ -51,12 +47,7 @@ class SqlMailStore:
 
     async def add_attachments(self, message_id: int, files: Collection[StoredAttachment]) -> None:
         """Insert the files of stored message `message_id`, with size and sha256."""
-        rows = [{"message_id": message_id, "filename": f.filename[:_MAX_FILENAME] or "attachment",
-                 "content_type": f.content_type[:_MAX_CONTENT_TYPE] or "application/octet-stream",
-                 "size": len(f.data), "sha256": hashlib.sha256(f.data).hexdigest(), "data": f.data}
-                for f in files]
-        if rows:
-            await self._conn.execute(insert(attachments), rows)
+        await insert_attachments(self._conn, message_id, files)
 
     async def radicado_for_external_ids(self, external_ids: Collection[str]) -> str | None:
         """The radicado holding any of the ids; the newest stored message wins."""

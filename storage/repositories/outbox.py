@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.ports import OutboxItem
-from storage.repositories.customers import insert_returning_ids
+from storage.repositories.common import insert_returning_ids
 from storage.tables import outbox
 
 _INSERT = insert(outbox).returning(outbox.c.id)

@@ -20,7 +20,8 @@ from domain.pqr_types import PqrType, Status
 from domain.terms import Unit
 from storage.ports import PqrFilter, Stats
 from storage.repositories.common import chunks, event_from_row, event_values, utcnow
-from storage.repositories.customers import SqlCustomerRepository, insert_returning_ids
+from storage.repositories.common import insert_returning_ids
+from storage.repositories.customers import SqlCustomerRepository
 from storage.tables import customers, events, messages, pqrs, radicado_counters
 
 DEFAULT_RADICADO_FORMAT = "PQR-{year}-{seq:06d}"

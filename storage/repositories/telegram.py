@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Collection
 from typing import Any
 
@@ -11,8 +10,8 @@ from sqlalchemy import Row, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.ports import StoredAttachment, TelegramConversation
-from storage.repositories.common import insert_ignore
-from storage.tables import attachments, pqrs, telegram_conversations, telegram_messages
+from storage.repositories.common import insert_attachments, insert_ignore
+from storage.tables import pqrs, telegram_conversations, telegram_messages
 
 _conv = telegram_conversations.c
 
@@ -80,10 +79,5 @@ class SqlTelegramStore:
         return found is not None
 
     async def add_attachments(self, message_id: int, files: Collection[StoredAttachment]) -> None:
-        """Insert the files of stored PQR message `message_id`, with size and sha256."""
-        rows = [{"message_id": message_id, "filename": f.filename[:400] or "attachment",
-                 "content_type": f.content_type[:200] or "application/octet-stream",
-                 "size": len(f.data), "sha256": hashlib.sha256(f.data).hexdigest(), "data": f.data}
-                for f in files]
-        if rows:
-            await self._conn.execute(insert(attachments), rows)
+        """Insert the files of stored message `message_id`, with size and sha256."""
+        await insert_attachments(self._conn, message_id, files)

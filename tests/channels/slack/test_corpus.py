@@ -9,7 +9,6 @@ from urllib.parse import parse_qsl, urlencode
 import pytest
 
 from tests.channels.slack.conftest import Harness
-from tests.fakes import slack_requests as rq
 from tests.corpora import CORPORA
 
 CORPUS = CORPORA / "slack"
