@@ -19,6 +19,8 @@ class Event:
     to: str | None = None
     reason: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    # Set by storage once the entry is stored: entries without one are new.
+    id: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, kw_only=True)

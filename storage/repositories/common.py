@@ -49,7 +49,7 @@ def event_values(event: Event, *, pqr_id: int | None, penalty_id: int | None = N
 def event_from_row(row: Row[Any]) -> Event:
     """A plain `Event` with the stored fields (the subclass is not kept; `kind` says it)."""
     return Event(kind=row.kind, actor=row.actor, at=row.at, from_=row.from_state, to=row.to_state,
-                 reason=row.reason, data=dict(row.data or {}))
+                 reason=row.reason, data=dict(row.data or {}), id=row.id)
 
 
 async def insert_attachments(conn: AsyncConnection, message_id: int, files: Collection[StoredAttachment]) -> None:

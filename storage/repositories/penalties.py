@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -12,10 +13,9 @@ from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.penalty import Evidence, EvidenceFile, Penalty, PenaltyCategory, PenaltyStatus
-from storage.repositories.common import event_from_row, event_values, utcnow
+from storage.repositories.common import event_from_row, event_values, insert_returning_ids, utcnow
 from storage.tables import contract_snapshots, events, penalties, penalty_evidence, penalty_evidence_files
 
-_STORED_EVENTS = "_storage_stored_events"
 
 
 def _values(p: Penalty) -> dict[str, Any]:
@@ -48,20 +48,18 @@ class SqlPenaltyRepository:
             raise ValueError(f"penalty already stored (id {penalty.id})")
         penalty.id = (await self._conn.execute(
             insert(penalties).values(**_values(penalty)).returning(penalties.c.id))).scalar_one()
-        await self._insert_children(penalty, stored_events=0)
+        await self._insert_children(penalty)
 
     async def save(self, penalty: Penalty) -> None:
         """Write the columns; insert evidence without id and events not stored yet."""
         if penalty.id is None:
             raise ValueError("penalty has no id: add it first")
         await self._conn.execute(update(penalties).where(penalties.c.id == penalty.id).values(**_values(penalty)))
-        stored = getattr(penalty, _STORED_EVENTS, None)
-        if stored is None:
-            stored = (await self._conn.execute(select(func.count()).select_from(events)
-                                               .where(events.c.penalty_id == penalty.id))).scalar_one()
-        await self._insert_children(penalty, stored_events=stored)
+        await self._insert_children(penalty)
 
-    async def _insert_children(self, p: Penalty, *, stored_events: int) -> None:
+    async def _insert_children(self, p: Penalty) -> None:
+        """Evidence and events without an id; their new ids are set, so a later `save` inserts
+        only what is newer."""
         for ev in p.evidence:
             if ev.id is not None:
                 continue
@@ -72,10 +70,12 @@ class SqlPenaltyRepository:
                 await self._conn.execute(insert(penalty_evidence_files), [
                     {"evidence_id": ev.id, "filename": f.filename, "content_type": f.content_type,
                      "size": f.size, "sha256": f.sha256, "data": f.data} for f in ev.files])
-        new = p.events[stored_events:]
+        new = [i for i, e in enumerate(p.events) if e.id is None]
         if new:
-            await self._conn.execute(insert(events), [event_values(e, pqr_id=None, penalty_id=p.id) for e in new])
-        setattr(p, _STORED_EVENTS, len(p.events))
+            ids = await insert_returning_ids(self._conn, events, [
+                event_values(p.events[i], pqr_id=None, penalty_id=p.id) for i in new])
+            for i, event_id in zip(new, ids, strict=True):
+                p.events[i] = replace(p.events[i], id=event_id)
 
     async def get(self, penalty_id: int) -> Penalty | None:
         """The whole penalty (evidence with files, events), or None."""
@@ -125,8 +125,6 @@ class SqlPenaltyRepository:
                                          .order_by(events.c.at, events.c.id))).all()
         for r in rows:
             by_id[r.penalty_id].events.append(event_from_row(r))
-        for p in items:
-            setattr(p, _STORED_EVENTS, len(p.events))
 
 
 class SqlContractStore:

@@ -6,10 +6,11 @@ import builtins
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, Row, Select, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -26,15 +27,11 @@ from storage.tables import customers, events, messages, pqrs, radicado_counters
 
 DEFAULT_RADICADO_FORMAT = "PQR-{year}-{seq:06d}"
 
-# How many of a Pqr's events are already stored. Events are frozen and carry no id, so the
-# repository marks the aggregate instead; `save` inserts only the events after that count.
-_STORED_EVENTS = "_storage_stored_events"
 
 _CUSTOMER_COLS = [c.label(f"cust__{c.name}") for c in customers.c]
 
 # Statements built once: executing a prebuilt statement with a parameter dict skips rebuilding
 # the construct and its cache key on every filing (the compiled form is cached either way).
-_INSERT_EVENTS = insert(events)
 _BUMP_COUNTER = (update(radicado_counters).where(radicado_counters.c.year == bindparam("y"))
                  .values(last_seq=radicado_counters.c.last_seq + bindparam("n"))
                  .returning(radicado_counters.c.last_seq))
@@ -86,18 +83,14 @@ class SqlPqrRepository:
         ids = await insert_returning_ids(self._conn, pqrs, rows)
         for pqr, pqr_id in zip(new, ids, strict=True):
             pqr.id = pqr_id
-        await self._insert_children_many(new)
+        await self._insert_children(new)
 
     async def save(self, pqr: Pqr) -> None:
         """Write the PQR's columns and insert its messages without id and its new events."""
         if pqr.id is None:
             raise ValueError("PQR has no id: add it first")
         await self._conn.execute(update(pqrs).where(pqrs.c.id == pqr.id).values(**self._values(pqr)))
-        stored = getattr(pqr, _STORED_EVENTS, None)
-        if stored is None:
-            stored = (await self._conn.execute(
-                select(func.count()).select_from(events).where(events.c.pqr_id == pqr.id))).scalar_one()
-        await self._insert_children(pqr, stored_events=stored)
+        await self._insert_children([pqr])
 
     async def _next_seq(self, year: int, n: int = 1) -> int:
         """Take `n` numbers of `year`; returns the last one. The UPDATE takes the counter row's
@@ -110,31 +103,21 @@ class SqlPqrRepository:
             last = (await self._conn.execute(_BUMP_COUNTER, params)).scalar_one()
         return int(last)
 
-    async def _insert_children(self, pqr: Pqr, *, stored_events: int) -> None:
-        new_msgs = [m for m in pqr.messages if m.id is None]
-        if new_msgs:
-            ids = await insert_returning_ids(self._conn, messages,
-                                             [self._message_values(pqr.id, m) for m in new_msgs])
-            for msg, msg_id in zip(new_msgs, ids, strict=True):
-                msg.id = msg_id
-        new_events = pqr.events[stored_events:]
-        if new_events:
-            await self._conn.execute(_INSERT_EVENTS, [event_values(e, pqr_id=pqr.id) for e in new_events])
-        setattr(pqr, _STORED_EVENTS, len(pqr.events))
-
-    async def _insert_children_many(self, new: Sequence[Pqr]) -> None:
-        """The messages and events of freshly inserted PQRs: one statement each for all."""
-        new_msgs = [(p, m) for p in new for m in p.messages if m.id is None]
+    async def _insert_children(self, found: Sequence[Pqr]) -> None:
+        """The messages and events without an id of these PQRs: one statement each for all; the
+        new rows' ids are set on them, so a later `save` inserts only what is newer."""
+        new_msgs = [(p, m) for p in found for m in p.messages if m.id is None]
         if new_msgs:
             ids = await insert_returning_ids(self._conn, messages,
                                              [self._message_values(p.id, m) for p, m in new_msgs])
             for (_, msg), msg_id in zip(new_msgs, ids, strict=True):
                 msg.id = msg_id
-        rows = [event_values(e, pqr_id=p.id) for p in new for e in p.events]
-        if rows:
-            await self._conn.execute(_INSERT_EVENTS, rows)
-        for pqr in new:
-            setattr(pqr, _STORED_EVENTS, len(pqr.events))
+        new_events = [(p, i) for p in found for i, e in enumerate(p.events) if e.id is None]
+        if new_events:
+            ids = await insert_returning_ids(self._conn, events,
+                                             [event_values(p.events[i], pqr_id=p.id) for p, i in new_events])
+            for (p, i), event_id in zip(new_events, ids, strict=True):
+                p.events[i] = replace(p.events[i], id=event_id)
 
     @classmethod
     def _new_values(cls, p: Pqr, *, radicado: str, year: int, seq: int) -> dict[str, Any]:
@@ -234,7 +217,6 @@ class SqlPqrRepository:
             assert pqr_id is not None
             pqr.messages = msgs[pqr_id]
             pqr.events = evts[pqr_id]
-            setattr(pqr, _STORED_EVENTS, len(pqr.events))
 
 
 def _conditions(flt: PqrFilter) -> list[ColumnElement[bool]]:
