@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-fast bench lint clean
+.PHONY: install run test test-fast bench bench-quick lint clean
 
 install: $(STAMP)
 
@@ -23,8 +23,20 @@ test: install
 test-fast: install
 	$(BIN)/python -m pytest -q -x -m "not slow"
 
+# Every benchmark, one JSON object per line on stdout (progress on stderr); ~12 minutes.
 bench: install
-	$(BIN)/python -m bench
+	@$(BIN)/python -m bench
+	@$(BIN)/python -m bench.email
+	@$(BIN)/python -m bench.slack
+	@$(BIN)/python -m bench.telegram
+	@$(BIN)/python -m bench.outbox
+
+# The same at 20,000 PQRs for the core bench: a check that every bench runs, in about 2 minutes.
+bench-quick: install
+	@$(BIN)/python -m bench --rows 20000
+	@$(BIN)/python -m bench.email
+	@$(BIN)/python -m bench.telegram
+	@$(BIN)/python -m bench.outbox
 
 lint: install
 	$(BIN)/python -m mypy
