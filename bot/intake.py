@@ -20,6 +20,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.alerts import staff_destinations
+from bot.followups import StaffDestinations, followup_notices
 from bot.group_commit import GroupCommitter
 from bot.i18n import t
 from bot.services import FilingRequest, PqrService
@@ -77,12 +79,14 @@ class IntakeService:
     def __init__(self, db: Database, service: PqrService, *, language: str = "es",
                  default_type: PqrType = PqrType.PETICION, reopen_closed: bool = True,
                  own_id_domain: str | None = None, max_batch: int = 256,
-                 on_commit: Callable[[], None] | None = None) -> None:
+                 on_commit: Callable[[], None] | None = None,
+                 staff: StaffDestinations = lambda who: []) -> None:
         self.db = db
         self.service = service
         self.language = language
         self.default_type = default_type
         self.reopen_closed = reopen_closed
+        self.staff = staff   # where a staff identity is reached, for follow-up notices
         pattern = radicado_pattern(service.radicado_format)
         self._tag = re.compile(rf"(?<![\w-])({pattern})(?![\w-])", re.IGNORECASE)
         domain = re.escape(own_id_domain.lower()) if own_id_domain else r"[^>\s]+"
@@ -179,6 +183,9 @@ class IntakeService:
                             actor=msg.sender, external_id=msg.external_id, calendar=self.service.calendar)
         await uow.pqrs.save(pqr)
         await self._attach(uow, added, msg)
+        for item in followup_notices(pqr, added, language=self.language, staff=self.staff,
+                                     triage=self.service.notifier.slack_triage_channel):
+            await uow.outbox.put(item, now=msg.received_at)
         await self._keep(uow, msg, JOINED, pqr_id=pqr.id)
         return IntakeResult(JOINED, radicado=pqr.radicado)
 
@@ -234,7 +241,8 @@ def intake_for(app: App, *, default_type: PqrType | None = None, reopen_closed: 
                          default_type=default_type or email.default_type,
                          reopen_closed=email.reopen_closed if reopen_closed is None else reopen_closed,
                          own_id_domain=own_id_domain or email.address.rpartition("@")[2] or None,
-                         on_commit=app.outbox_wake.set)
+                         on_commit=app.outbox_wake.set,
+                         staff=lambda who: staff_destinations(app.config, who))
 
 
 __all__: Sequence[str] = ["DUPLICATE", "FILED", "JOINED", "KEPT_ASIDE", "IntakeResult", "IntakeService",

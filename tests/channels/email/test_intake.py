@@ -221,3 +221,15 @@ async def test_the_acknowledgment_speaks_the_customers_language(world: MailWorld
     acks = {a["To"]: a for a in await deliver_all(world)}
     assert "We received your" in acks["john@client.com"].get_content()
     assert "Hemos recibido su" in acks["ana2@cliente.co"].get_content()
+
+
+async def test_a_follow_up_by_mail_tells_the_assignee(world: MailWorld) -> None:
+    """As for Telegram: staff hear of a customer's follow-up, on the assignee's channel."""
+    await world.send(mail())
+    await world.app.service.assign(RAD1, "email:agente@pqr.example.co", actor="slack:U0STAFF", now=world.now[0])
+    code, _ = await world.send(mail(f"Re: [{RAD1}]", "Les envío el extracto del banco.", message_id="<m9@cliente.co>"))
+    assert code == 250
+    async with world.app.db.uow(readonly=True) as uow:
+        notices = [i for i in await uow.outbox.list() if i.payload.get("kind") == "followup"]
+    assert [(n.channel, n.destination) for n in notices] == [("email", "agente@pqr.example.co")]
+    assert RAD1 in notices[0].payload["text"] and "extracto del banco" in notices[0].payload["text"]
