@@ -13,7 +13,7 @@ import json
 import logging
 from typing import Any
 
-from bot.contracts_config import ContractsError, parse_documents, read_files
+from bot.contracts_config import ContractsError, load_files, parse_documents, read_files
 from domain.contracts import ContractRegistry
 from domain.terms import ContractTerms
 from storage.ports import Database, UnitOfWork
@@ -61,7 +61,7 @@ class ContractService:
 
     def _from_files(self) -> ContractRegistry:
         try:
-            return parse_documents(read_files(self.files))
+            return load_files(self.files)
         except ContractsError:
             # Filing must go on; operators see the problem with `pqrbot contracts reload`.
             log.exception("contract files cannot be used; PQRs follow the law only")

@@ -90,9 +90,6 @@ class PqrRepository(Protocol):
 
     async def stats(self, now: dt.datetime) -> Stats: ...
 
-    async def find_by_message_id(self, external_id: str) -> Pqr | None:
-        """The PQR that holds a message with this external id (an email Message-ID, …)."""
-
 
 class CustomerRepository(Protocol):
     async def by_identity(self, identity: str) -> Customer | None:

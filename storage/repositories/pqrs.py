@@ -189,13 +189,6 @@ class SqlPqrRepository:
         breached = await self.count(PqrFilter(due_before=now))
         return Stats(by_status=by_status, by_type=by_type, open_total=open_total, breached=breached)
 
-    async def find_by_message_id(self, external_id: str) -> Pqr | None:
-        """The PQR holding a message with this external id (the first one, if several)."""
-        radicado = (await self._conn.execute(
-            select(pqrs.c.radicado).join(messages, messages.c.pqr_id == pqrs.c.id)
-            .where(messages.c.external_id == external_id).order_by(messages.c.id).limit(1))).scalar()
-        return await self.get(radicado) if radicado else None
-
     def _select(self) -> Select[Any]:
         return select(pqrs, *_CUSTOMER_COLS).join(customers, customers.c.id == pqrs.c.customer_id)
 

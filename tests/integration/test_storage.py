@@ -187,9 +187,10 @@ async def test_stats(database: SqlDatabase) -> None:
 async def test_find_by_message_id(database: SqlDatabase) -> None:
     pqr = await file(database, new_pqr(external_id="<abc@mail.example.co>"))
     async with database.uow(readonly=True) as uow:
-        found = await uow.pqrs.find_by_message_id("<abc@mail.example.co>")
+        radicado = await uow.mail.radicado_for_external_ids(["<abc@mail.example.co>"])
+        found = await uow.pqrs.get(radicado) if radicado else None
         assert found is not None and found.radicado == pqr.radicado and found.messages
-        assert await uow.pqrs.find_by_message_id("<nope@x>") is None
+        assert await uow.mail.radicado_for_external_ids(["<nope@x>"]) is None
         assert await uow.pqrs.get("PQR-1999-000001") is None
 
 
