@@ -28,7 +28,7 @@ class Notifier:
 
     def format_instant(self, instant: dt.datetime, lang: str) -> str:
         local = self.calendar.local(instant)
-        return local.strftime("%Y-%m-%d %H:%M") + (" (hora de Colombia)" if lang == "es" else " (Colombia time)")
+        return t(lang, "time.local", time=local.strftime("%Y-%m-%d %H:%M"))
 
     def route(self, pqr: Pqr) -> tuple[str, str] | None:
         """(channel, destination) to reach the customer: the channel they used when it can carry an

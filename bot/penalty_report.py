@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from bot.i18n import t
 from bot.penalty_notices import format_amount
 from domain.calendar import BusinessCalendar
 from domain.penalty import Penalty, PenaltyCategory
@@ -84,10 +85,10 @@ def report_text(r: PenaltyReport, lang: str) -> str:
         return out
     head = ", ".join(format_amount(v, c, lang) for c, v in sorted(r.total.items())) or "0"
     lines = [f"{r.month} · {len(r.penalties)} · {head}"]
-    lines += line("category" if lang == "en" else "categoría", r.by_category)
-    lines += line("client" if lang == "en" else "cliente", r.by_client)
-    lines += line("area" if lang == "en" else "área", r.by_area)
-    lines.append(("status" if lang == "en" else "estado") + ": "
+    lines += line(t(lang, "report.category"), r.by_category)
+    lines += line(t(lang, "report.client"), r.by_client)
+    lines += line(t(lang, "report.area"), r.by_area)
+    lines.append(t(lang, "report.status") + ": "
                  + ", ".join(f"{k}: {n}" for k, n in r.by_status.items()))
     return "\n".join(lines)
 

@@ -289,4 +289,10 @@ MESSAGES: dict[str, str] = {
     # -- follow-ups
     "followup.subject": "Customer follow-up on {radicado}",
     "followup.text": "Customer {customer} wrote again about {radicado} (via {channel}):\n“{excerpt}”",
+    # -- shared formats ---------------------------------------------------------------------------
+    "time.local": "{time} (Colombia time)",
+    "report.category": "category",
+    "report.client": "client",
+    "report.area": "area",
+    "report.status": "status",
 }

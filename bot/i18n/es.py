@@ -296,4 +296,10 @@ MESSAGES: dict[str, str] = {
     # -- follow-ups
     "followup.subject": "Seguimiento del cliente en {radicado}",
     "followup.text": "El cliente {customer} escribió de nuevo sobre {radicado} (por {channel}):\n«{excerpt}»",
+    # -- shared formats ---------------------------------------------------------------------------
+    "time.local": "{time} (hora de Colombia)",
+    "report.category": "categoría",
+    "report.client": "cliente",
+    "report.area": "área",
+    "report.status": "estado",
 }
