@@ -10,6 +10,7 @@ import logging
 from bot.config import Config
 from bot.i18n import t
 from domain.calendar import BusinessCalendar
+from domain.customer import reachable
 from domain.pqr import SlaState, sla_windows
 from storage.ports import AlertCandidate, Database, OutboxItem
 
@@ -21,12 +22,10 @@ KINDS = (SlaState.BREACHED, SlaState.NEAR_BREACH)
 def staff_destinations(config: Config, identity: str | None) -> list[tuple[str, str]]:
     """Where a staff identity can be reached on the enabled channels: `slack:U1` → Slack DM,
     `telegram:1001` → that chat, `email:a@b.co` → mail."""
-    if not identity:
-        return []
-    channel, _, address = identity.partition(":")
+    target = reachable(identity) if identity else None
     enabled = {"slack": config.channels.slack.enabled, "telegram": config.channels.telegram.enabled,
                "email": config.channels.email.enabled}
-    return [(channel, address)] if address and enabled.get(channel) else []
+    return [target] if target is not None and enabled[target[0]] else []
 
 
 class SlaAlerter:

@@ -17,6 +17,7 @@ from typing import Any
 from bot.i18n import t
 from domain.calendar import BusinessCalendar
 from domain.contracts import Area, Client
+from domain.customer import reachable
 from domain.penalty import Penalty
 from storage.ports import OutboxItem
 
@@ -29,15 +30,6 @@ def format_amount(amount: Decimal, currency: str, lang: str) -> str:
     if lang == "es":
         text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
     return f"{currency} {text}"
-
-
-def route(identity: str) -> tuple[str, str] | None:
-    """`slack:U1` → ("slack", "U1"); `telegram:1001` → ("telegram", "1001"); `email:a@b` →
-    ("email", "a@b"); anything else cannot be reached."""
-    channel, _, address = identity.partition(":")
-    if channel in ("slack", "telegram", "email") and address:
-        return channel, address
-    return None
 
 
 @dataclass(frozen=True)
@@ -88,7 +80,7 @@ class PenaltyNotices:
         """To every manager: the case card with Aprobar / Rechazar actions."""
         lang, f = self.language, self._fields(p)
         summary = evidence_summary(p)
-        targets = [r for m in self.managers if (r := route(m)) is not None]
+        targets = [r for m in self.managers if (r := reachable(m)) is not None]
         value = str(p.id)
         payload = {**f, "evidence_summary": summary,
                    "evidence": [{"text": e.text, "author": e.author, "at": self.calendar.local(e.at).isoformat(),

@@ -11,6 +11,16 @@ def identity(channel: str, address: str) -> str:
     return f"{channel}:{address.lower() if channel == 'email' else address}"
 
 
+STAFF_CHANNELS = ("slack", "telegram", "email")
+
+
+def reachable(who: str) -> tuple[str, str] | None:
+    """Where an identity can be written to: `slack:U1` → ("slack", "U1"), `telegram:1001` →
+    ("telegram", "1001"), `email:a@b.co` → ("email", "a@b.co"); None for anything else."""
+    channel, _, address = who.partition(":")
+    return (channel, address) if channel in STAFF_CHANNELS and address else None
+
+
 @dataclass
 class Customer:
     """A person or client staff member who files PQRs. The same email or Telegram chat is the same
