@@ -7,15 +7,17 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from storage.sql import READONLY_OPTION, SqlUnitOfWork
+from storage.sql import READONLY_OPTION, SqlUnitOfWork, WriteGate
+from storage.sqlite_inline import BUSY_SLICE_MS
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Any fixed number: serializes `upgrade()` across instances sharing one PostgreSQL.
 _PG_MIGRATION_LOCK = 7_391_002
+_SQLITE_BUSY_TIMEOUT_S = 30
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -36,6 +38,10 @@ class SqlDatabase:
         self.url = url
         self._engine_kwargs = engine_kwargs
         self._engine: AsyncEngine | None = None
+        self._inline: Engine | None = None
+        # SQLite: writers of this process take turns in asyncio (see WriteGate), as long as
+        # SQLite's own busy timeout.
+        self._gate = WriteGate(_SQLITE_BUSY_TIMEOUT_S) if self.dialect == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -60,12 +66,17 @@ class SqlDatabase:
         # connection closed inside a transaction it began, so nothing is ever left open.
         kwargs.setdefault("pool_reset_on_return", None)
         engine = create_async_engine(url, **kwargs)
-        _install_sqlite_hooks(engine)
+        _install_sqlite_hooks(engine.sync_engine, busy_timeout_ms=_SQLITE_BUSY_TIMEOUT_S * 1000)
+        if url.database and url.database != ":memory:":   # a second engine must see the same file
+            self._inline = create_engine(url.set(drivername="sqlite+pysqlite"),
+                                         connect_args={"check_same_thread": False}, **kwargs)
+            _install_sqlite_hooks(self._inline, busy_timeout_ms=BUSY_SLICE_MS)
         return engine
 
     def uow(self, *, readonly: bool = False) -> SqlUnitOfWork:
         """A unit of work; it rolls back on exit unless committed."""
-        return SqlUnitOfWork(self.engine, readonly=readonly)
+        engine = self.engine
+        return SqlUnitOfWork(engine, readonly=readonly, gate=self._gate, inline=self._inline)
 
     async def upgrade(self) -> None:
         """Apply the Alembic migrations up to head, in one transaction."""
@@ -79,6 +90,9 @@ class SqlDatabase:
         if self._engine is not None:
             await self._engine.dispose()
             self._engine = None
+        if self._inline is not None:
+            self._inline.dispose()
+            self._inline = None
 
 
 def _upgrade_on(connection: Connection, url: str) -> None:
@@ -87,22 +101,22 @@ def _upgrade_on(connection: Connection, url: str) -> None:
     command.upgrade(cfg, "head")
 
 
-def _install_sqlite_hooks(engine: AsyncEngine) -> None:
+def _install_sqlite_hooks(engine: Engine, *, busy_timeout_ms: int) -> None:
     # SQLAlchemy's aiosqlite recipe: the driver must not issue its own BEGIN, so that we can issue
     # BEGIN IMMEDIATE. A deferred BEGIN that later writes fails with "database is locked" under
     # concurrent writers (busy_timeout does not help once a read lock is held).
-    @event.listens_for(engine.sync_engine, "connect")
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         # cache_size: 32 MiB of page cache per connection (the default is 2 MiB), so indexes
         # stay in memory under write load; temp_store: sorts and temp b-trees in memory.
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000",
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", f"busy_timeout={busy_timeout_ms}",
                        "foreign_keys=ON", "cache_size=-32768", "temp_store=MEMORY"):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         readonly = conn.get_execution_options().get(READONLY_OPTION, False)
         conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")

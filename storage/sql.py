@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from types import TracebackType
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.repositories.audit import SqlAuditLog, SqlInboundKeys
 from storage.repositories.customers import SqlCustomerRepository
@@ -16,6 +19,7 @@ from storage.repositories.penalties import SqlContractStore, SqlPenaltyRepositor
 from storage.repositories.pqrs import DEFAULT_RADICADO_FORMAT, SqlPqrRepository
 from storage.repositories.scheduling import SqlLeases, SqlSlaAlerts
 from storage.repositories.telegram import SqlTelegramStore
+from storage.sqlite_inline import InlineConnection, SqlConnection
 
 __all__ = ["DEFAULT_RADICADO_FORMAT", "READONLY_OPTION", "SqlAuditLog", "SqlCustomerRepository",
            "SqlInboundKeys", "SqlMailStore", "SqlOutbox", "SqlPqrRepository", "SqlUnitOfWork"]
@@ -23,6 +27,37 @@ __all__ = ["DEFAULT_RADICADO_FORMAT", "READONLY_OPTION", "SqlAuditLog", "SqlCust
 # Execution option read by the SQLite "begin" listener: read-only work starts a deferred BEGIN
 # instead of taking the write lock with BEGIN IMMEDIATE.
 READONLY_OPTION = "pqrbot_readonly"
+
+
+class WriteGate:
+    """One writing unit of work at a time per event loop, queued in asyncio.
+
+    SQLite lets one writer in at a time. Without this gate, two writers of the same process meet
+    inside SQLite, and the loser's busy handler sleeps (1, 2, 5, 10 … ms) before it tries again:
+    under a burst of mail that sleeping, not SQLite's work, set the pace. Other processes on the
+    same file still meet the busy timeout. `timeout` bounds the wait, as busy_timeout does."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary())
+
+    @asynccontextmanager
+    async def held(self) -> AsyncIterator[None]:
+        """Hold the gate for the body; TimeoutError when it stays taken for `timeout` seconds."""
+        loop = asyncio.get_running_loop()
+        lock = self._locks.get(loop)
+        if lock is None:
+            lock = self._locks[loop] = asyncio.Lock()
+        try:
+            async with asyncio.timeout(self.timeout):
+                await lock.acquire()
+        except TimeoutError:
+            raise TimeoutError(f"database is locked: no write turn within {self.timeout:g}s") from None
+        try:
+            yield
+        finally:
+            lock.release()
 
 
 class SqlUnitOfWork:
@@ -42,17 +77,28 @@ class SqlUnitOfWork:
     penalties: SqlPenaltyRepository
     contracts: SqlContractStore
 
-    def __init__(self, engine: AsyncEngine, *, readonly: bool = False) -> None:
+    def __init__(self, engine: AsyncEngine, *, readonly: bool = False, gate: WriteGate | None = None,
+                 inline: Engine | None = None) -> None:
         self._engine = engine
         self.readonly = readonly
-        self._conn: AsyncConnection | None = None
+        self._gate = gate if gate is not None and not readonly else None
+        # SQLite: writing units of work run on a synchronous connection (storage.sqlite_inline).
+        self._inline = inline if not readonly else None
+        self._turn: AbstractAsyncContextManager[None] | None = None
+        self._conn: SqlConnection | None = None
 
     async def __aenter__(self) -> SqlUnitOfWork:
-        if self._conn is not None:
+        if self._conn is not None or self._turn is not None:
             raise RuntimeError("unit of work already entered")
-        conn = await self._engine.connect()
-        if self.readonly:
-            await conn.execution_options(**{READONLY_OPTION: True})
+        turn = self._gate.held() if self._gate is not None else nullcontext()
+        await turn.__aenter__()
+        self._turn = turn
+        try:
+            conn = await self._connect()
+        except BaseException:
+            self._turn = None
+            await turn.__aexit__(None, None, None)
+            raise
         self._conn = conn
         self.customers = SqlCustomerRepository(conn)
         self.pqrs = SqlPqrRepository(conn, self.customers, readonly=self.readonly)
@@ -67,19 +113,31 @@ class SqlUnitOfWork:
         self.contracts = SqlContractStore(conn)
         return self
 
+    async def _connect(self) -> SqlConnection:
+        if self._inline is not None:
+            return InlineConnection(self._inline.connect(), lock_timeout=self._gate.timeout if self._gate else 30)
+        conn = await self._engine.connect()
+        if self.readonly:
+            await conn.execution_options(**{READONLY_OPTION: True})
+        return conn
+
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> None:
         conn, self._conn = self._conn, None
-        if conn is None:
-            return
+        turn, self._turn = self._turn, None
         try:
-            if conn.in_transaction():
-                await conn.rollback()
+            if conn is not None:
+                try:
+                    if conn.in_transaction():
+                        await conn.rollback()
+                finally:
+                    await conn.close()
         finally:
-            await conn.close()
+            if turn is not None:
+                await turn.__aexit__(None, None, None)
 
     @property
-    def connection(self) -> AsyncConnection:
+    def connection(self) -> SqlConnection:
         """The open connection (for storage-internal queries and tests)."""
         if self._conn is None:
             raise RuntimeError("unit of work not entered")

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
+from storage.sqlite_inline import SqlConnection
 
 from domain.events import Event
 from storage.repositories.common import event_from_row, event_values
@@ -27,7 +27,7 @@ def _remember_stmt(dialect: str) -> Any:
 class SqlAuditLog:
     """`AuditLog` on the `events` table, shared with the PQR aggregates' events."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: SqlConnection) -> None:
         self._conn = conn
 
     async def record(self, event: Event, *, pqr_id: int | None = None) -> None:
@@ -45,7 +45,7 @@ class SqlAuditLog:
 class SqlInboundKeys:
     """`InboundKeys` on the `inbound_keys` table (unique per channel and key)."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: SqlConnection) -> None:
         self._conn = conn
 
     async def remember(self, channel: str, key: str, *, now: dt.datetime,

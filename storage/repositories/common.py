@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Row, Table, insert
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
+from storage.sqlite_inline import SqlConnection
 
 from domain.events import Event
 from storage.ports import StoredAttachment
@@ -22,7 +22,7 @@ T = TypeVar("T")
 IN_CHUNK = 500
 
 
-def insert_ignore(conn: AsyncConnection, table: Table, index_elements: Sequence[str]) -> Any:
+def insert_ignore(conn: SqlConnection, table: Table, index_elements: Sequence[str]) -> Any:
     """`INSERT … ON CONFLICT (index_elements) DO NOTHING` for the connection's dialect, so a
     duplicate leaves the surrounding transaction usable (no IntegrityError, no savepoint)."""
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
@@ -52,7 +52,7 @@ def event_from_row(row: Row[Any]) -> Event:
                  reason=row.reason, data=dict(row.data or {}), id=row.id)
 
 
-async def insert_attachments(conn: AsyncConnection, message_id: int, files: Collection[StoredAttachment]) -> None:
+async def insert_attachments(conn: SqlConnection, message_id: int, files: Collection[StoredAttachment]) -> None:
     """Store the files of PQR message `message_id` with their size and sha256 (any channel)."""
     rows = [{"message_id": message_id, "filename": f.filename[:400] or "attachment",
              "content_type": f.content_type[:200] or "application/octet-stream",
@@ -62,7 +62,7 @@ async def insert_attachments(conn: AsyncConnection, message_id: int, files: Coll
         await conn.execute(insert(attachments), rows)
 
 
-async def insert_returning_ids(conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]]) -> list[int]:
+async def insert_returning_ids(conn: SqlConnection, table: Table, rows: Sequence[dict[str, Any]]) -> list[int]:
     """Insert `rows` in one multi-row INSERT (per 1,000 rows or so); their new integer ids, in
     row order. PostgreSQL: SQLAlchemy's `sort_by_parameter_order` (INSERT … SELECT ordered by a
     sentinel). SQLite would fall back to one statement per row for that, so the ids are sorted

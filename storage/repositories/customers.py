@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
+from storage.sqlite_inline import SqlConnection
 
 from domain.customer import Customer, identity
 from storage.repositories.common import chunks, insert_returning_ids, utcnow
@@ -47,7 +47,7 @@ def customer_from_row(row: Row[Any], prefix: str = "") -> Customer:
 class SqlCustomerRepository:
     """`CustomerRepository` on the `customers` and `customer_identities` tables."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: SqlConnection) -> None:
         self._conn = conn
 
     async def by_identity(self, ident: str) -> Customer | None:

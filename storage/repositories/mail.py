@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import Row, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from storage.sqlite_inline import SqlConnection
 
 from storage.ports import RawMessage, StoredAttachment
 from storage.repositories.common import chunks, insert_attachments
@@ -32,7 +32,7 @@ def _raw_values(raw: RawMessage) -> dict[str, Any]:
 class SqlMailStore:
     """`MailStore` on the `raw_messages` and `attachments` tables."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: SqlConnection) -> None:
         self._conn = conn
 
     async def keep_raw(self, raw: RawMessage) -> int:

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Row, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
+from storage.sqlite_inline import SqlConnection
 
 from storage.ports import OutboxItem
 from storage.repositories.common import insert_returning_ids
@@ -44,7 +44,7 @@ class SqlOutbox:
     """`Outbox` on the `outbox` table. A claim is a lease (`claimed_until`): a worker that dies
     mid-send leaves the row to be claimed again once the lease ends."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: SqlConnection) -> None:
         self._conn = conn
 
     async def put(self, item: OutboxItem, *, now: dt.datetime) -> None:

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Row, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from storage.sqlite_inline import SqlConnection
 
 from domain.penalty import Evidence, EvidenceFile, Penalty, PenaltyCategory, PenaltyStatus
 from storage.repositories.common import event_from_row, event_values, insert_returning_ids, utcnow
@@ -38,7 +38,7 @@ class SqlPenaltyRepository:
     """`PenaltyRepository` on SQLAlchemy Core. On PostgreSQL a read-write `get` locks the row, so
     two managers pressing at once decide one after the other (the second sees the decision)."""
 
-    def __init__(self, conn: AsyncConnection, *, readonly: bool = False) -> None:
+    def __init__(self, conn: SqlConnection, *, readonly: bool = False) -> None:
         self._conn = conn
         self._readonly = readonly
 
@@ -130,7 +130,7 @@ class SqlPenaltyRepository:
 class SqlContractStore:
     """`ContractStore` on the `contract_snapshots` table: the newest row is the one in force."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: SqlConnection) -> None:
         self._conn = conn
 
     async def put(self, data: Any, *, source: str, now: dt.datetime) -> int:

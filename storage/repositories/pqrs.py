@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Row, Select, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
+from storage.sqlite_inline import SqlConnection
 
 from domain.customer import Customer
 from domain.events import Event
@@ -47,7 +47,7 @@ class SqlPqrRepository:
     """`PqrRepository` on SQLAlchemy Core. On PostgreSQL a read-write `get` locks the row
     (`FOR UPDATE`) so that two concurrent changes to one PQR do not overwrite each other."""
 
-    def __init__(self, conn: AsyncConnection, customers_repo: SqlCustomerRepository, *,
+    def __init__(self, conn: SqlConnection, customers_repo: SqlCustomerRepository, *,
                  readonly: bool = False) -> None:
         self._conn = conn
         self._customers = customers_repo

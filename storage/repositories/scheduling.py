@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import and_, exists, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from storage.sqlite_inline import SqlConnection
 
 from storage.ports import AlertCandidate
 from storage.repositories.common import insert_ignore
@@ -18,7 +18,7 @@ _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 class SqlLeases:
     """A named lease held by one instance until it expires; renewing extends it."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: SqlConnection) -> None:
         self._conn = conn
 
     async def acquire(self, name: str, holder: str, *, now: dt.datetime, ttl: dt.timedelta) -> bool:
@@ -45,7 +45,7 @@ class SqlLeases:
 class SqlSlaAlerts:
     """Which open PQRs still need an alert of a kind for their current due date."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: SqlConnection) -> None:
         self._conn = conn
 
     async def candidates(self, kind: str, *, due_from: dt.datetime | None, due_before: dt.datetime,

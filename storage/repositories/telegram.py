@@ -7,7 +7,7 @@ from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import Row, delete, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from storage.sqlite_inline import SqlConnection
 
 from storage.ports import StoredAttachment, TelegramConversation
 from storage.repositories.common import insert_attachments, insert_ignore
@@ -25,7 +25,7 @@ def _conversation(r: Row[Any]) -> TelegramConversation:
 class SqlTelegramStore:
     """`TelegramStore` on `telegram_conversations` and `telegram_messages`."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: SqlConnection) -> None:
         self._conn = conn
 
     async def conversation(self, chat_id: int) -> TelegramConversation | None:

@@ -20,6 +20,7 @@ from domain.pqr_types import PqrType, Status
 from domain.terms import TermPolicy
 from storage.db import SqlDatabase, make_database
 from storage.ports import OutboxItem, PqrFilter
+from storage.sqlite_inline import BUSY_SLICE_MS
 from storage.tables import customers
 
 BOGOTA = dt.timezone(dt.timedelta(hours=-5))
@@ -380,11 +381,17 @@ async def test_nothing_connects_before_use() -> None:
 
 
 async def test_sqlite_connection_settings(sqlite_database: SqlDatabase) -> None:
-    async with sqlite_database.uow() as uow:
-        conn = uow.connection
-        pragmas = {p: (await conn.exec_driver_sql(f"PRAGMA {p}")).scalar()
-                   for p in ("journal_mode", "synchronous", "busy_timeout", "foreign_keys")}
-    assert pragmas == {"journal_mode": "wal", "synchronous": 1, "busy_timeout": 30000, "foreign_keys": 1}
+    """Reads (aiosqlite) wait up to 30 s in SQLite's busy handler, off the loop; writes (inline)
+    block the loop at most one short busy slice, then retry after asyncio.sleep."""
+    names = ("journal_mode", "synchronous", "busy_timeout", "foreign_keys")
+    seen = {}
+    for readonly in (True, False):
+        async with sqlite_database.uow(readonly=readonly) as uow:
+            conn = uow.connection
+            seen[readonly] = {p: (await conn.exec_driver_sql(f"PRAGMA {p}")).scalar() for p in names}
+    assert seen[True] == {"journal_mode": "wal", "synchronous": 1, "busy_timeout": 30000, "foreign_keys": 1}
+    assert seen[False] == {"journal_mode": "wal", "synchronous": 1, "busy_timeout": BUSY_SLICE_MS,
+                           "foreign_keys": 1}
 
 
 # -- the bulk path (add_many and the batch helpers used by email intake) ---------------------------

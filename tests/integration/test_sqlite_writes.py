@@ -1,0 +1,131 @@
+"""SQLite writes: writers of one process take turns in asyncio, writes run inline on the loop, and
+waiting for another process's write lock never stalls the loop."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import make_url
+
+from storage.db import SqlDatabase
+from storage.sql import WriteGate
+from storage.sqlite_inline import InlineConnection
+from storage.tables import inbound_keys
+from tests.integration.test_storage import T0
+
+
+def _path(db: SqlDatabase) -> str:
+    path = make_url(db.url).database
+    assert path
+    return path
+
+
+async def _count(db: SqlDatabase) -> int:
+    async with db.uow(readonly=True) as uow:
+        return int((await uow.connection.execute(select(func.count()).select_from(inbound_keys))).scalar_one())
+
+
+async def test_writes_run_inline_and_reads_on_aiosqlite(sqlite_database: SqlDatabase) -> None:
+    async with sqlite_database.uow() as uow:
+        assert isinstance(uow.connection, InlineConnection)
+    async with sqlite_database.uow(readonly=True) as uow:
+        assert not isinstance(uow.connection, InlineConnection)
+
+
+async def test_writers_of_one_process_take_turns(sqlite_database: SqlDatabase) -> None:
+    first_inside, release = asyncio.Event(), asyncio.Event()
+    order: list[str] = []
+
+    async def first() -> None:
+        async with sqlite_database.uow() as uow:
+            await uow.inbound.remember("email", "<a@x>", now=T0)
+            first_inside.set()
+            await release.wait()          # holds the write turn across an await
+            await uow.commit()
+            order.append("first committed")
+
+    async def second() -> None:
+        await first_inside.wait()
+        async with sqlite_database.uow() as uow:
+            order.append("second inside")
+            await uow.inbound.remember("email", "<b@x>", now=T0)
+            await uow.commit()
+
+    tasks = [asyncio.create_task(first()), asyncio.create_task(second())]
+    await first_inside.wait()
+    for _ in range(20):               # the loop keeps turning; the second writer keeps waiting
+        await asyncio.sleep(0)
+    assert order == []
+    assert await _count(sqlite_database) == 0   # a reader is not held up by the writer
+    release.set()
+    await asyncio.gather(*tasks)
+    assert order == ["first committed", "second inside"]
+    assert await _count(sqlite_database) == 2
+
+
+async def test_a_turn_not_given_in_time_says_the_database_is_locked() -> None:
+    gate = WriteGate(timeout=0.05)
+    async with gate.held():
+        with pytest.raises(TimeoutError, match="database is locked"):
+            async with gate.held():
+                pass
+    async with gate.held():           # released by the holder: free again
+        pass
+
+
+async def test_another_process_holding_the_lock_does_not_stall_the_loop(sqlite_database: SqlDatabase) -> None:
+    other = sqlite3.connect(_path(sqlite_database), isolation_level=None)   # as another process would
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        ticks = 0
+        waiting = asyncio.Event()
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                if ticks == 50:
+                    waiting.set()
+                await asyncio.sleep(0.001)
+
+        async def write() -> None:
+            async with sqlite_database.uow() as uow:
+                await uow.inbound.remember("email", "<c@x>", now=T0)
+                await uow.commit()
+
+        tick = asyncio.create_task(ticker())
+        writer = asyncio.create_task(write())
+        await asyncio.wait_for(waiting.wait(), 10)   # 50 loop turns while the lock is held elsewhere
+        assert not writer.done()
+        other.execute("COMMIT")
+        await asyncio.wait_for(writer, 10)
+        tick.cancel()
+        assert await _count(sqlite_database) == 1
+    finally:
+        other.close()
+
+
+async def test_a_lock_held_past_the_timeout_fails_the_write(tmp_path: Path) -> None:
+    db = SqlDatabase(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    await db.upgrade()
+    other = sqlite3.connect(tmp_path / "x.db", isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        async with db.uow() as uow:
+            assert isinstance(uow.connection, InlineConnection)
+            uow.connection.lock_timeout = 0.2
+            with pytest.raises(OperationalError, match="locked"):
+                await uow.inbound.remember("email", "<d@x>", now=T0)
+        other.execute("ROLLBACK")
+        async with db.uow() as uow:    # the connection went back to the pool usable
+            await uow.inbound.remember("email", "<d@x>", now=T0)
+            await uow.commit()
+        assert await _count(db) == 1
+    finally:
+        other.close()
+        await db.dispose()
