@@ -37,11 +37,14 @@ class ChannelError(Exception):
 
 
 class Retryable(ChannelError):
-    """Try again later (network error, rate limit, relay down)."""
+    """Try again later (network error, rate limit, relay down). `channel_down` says the failure
+    is not this message's: nothing on the channel can be sent now (the relay refuses connections),
+    so the worker stops trying the channel's other rows until the retry time."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(self, message: str, retry_after: float | None = None, *, channel_down: bool = False) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.channel_down = channel_down
 
 
 class Permanent(ChannelError):
