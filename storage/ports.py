@@ -126,6 +126,9 @@ class Outbox(Protocol):
 
     async def mark_sent(self, item_id: int, *, now: dt.datetime) -> None: ...
 
+    async def release(self, item_ids: Collection[int]) -> None:
+        """End the claim on rows that were not attempted (no attempt counted)."""
+
     async def mark_failed(self, item_id: int, *, error: str, retry_at: dt.datetime | None) -> None:
         """Count a failed attempt; `retry_at=None` moves the row to dead."""
 

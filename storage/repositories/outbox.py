@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy import Row, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from storage.sqlite_inline import SqlConnection
 
 from storage.ports import OutboxItem
 from storage.repositories.common import insert_returning_ids
+from storage.sqlite_inline import SqlConnection
 from storage.tables import outbox
 
 _INSERT = insert(outbox).returning(outbox.c.id)
@@ -109,6 +109,12 @@ class SqlOutbox:
         """The item was delivered."""
         await self._conn.execute(update(outbox).where(outbox.c.id == item_id)
                                  .values(status="sent", sent_at=now, claimed_until=None))
+
+    async def release(self, item_ids: Collection[int]) -> None:
+        """End the claim on rows that were not attempted (no attempt counted)."""
+        if item_ids:
+            await self._conn.execute(update(outbox).where(outbox.c.id.in_(list(item_ids)))
+                                     .values(claimed_until=None))
 
     async def mark_failed(self, item_id: int, *, error: str, retry_at: dt.datetime | None) -> None:
         """Count a failed attempt; retry at `retry_at`, or move the row to dead when None."""

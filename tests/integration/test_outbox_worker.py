@@ -126,3 +126,35 @@ def test_backoff_grows_and_is_capped() -> None:
     assert delays[3] >= dt.timedelta(seconds=20)
     assert max(delays) <= dt.timedelta(minutes=10)
     assert policy.next_attempt(19, T0) is None
+
+
+async def test_a_channel_found_down_is_paused_not_hammered(database: SqlDatabase) -> None:
+    await queue(database, 5)
+    await queue(database, 2, channel="telegram")
+    down = Retryable("relay unreachable: ConnectionRefusedError", channel_down=True)
+    email, telegram, clock = RecordingAdapter([down, down]), RecordingAdapter(), Clock()
+    telegram.name = "telegram"
+    policy = RetryPolicy(base=dt.timedelta(seconds=10))
+    worker = OutboxWorker(database, {"email": email, "telegram": telegram}, clock, policy=policy)
+
+    assert await worker.run_once() == 2                  # telegram flows; email tried once
+    assert len(telegram.sent) == 2 and email.failures == [down]
+    by_text = {r.payload["text"]: r for r in await rows(database) if r.channel == "email"}
+    assert [by_text[f"m{i}"].attempts for i in range(5)] == [1, 0, 0, 0, 0]   # the others untried
+    assert all(r.status == "pending" for r in by_text.values())
+    first_pause = worker.paused_until("email")
+    assert first_pause is not None and first_pause - clock.now >= dt.timedelta(seconds=5)
+
+    await queue(database, 1)                             # new rows wait too: nothing is claimed
+    assert await worker.run_once() == 0 and email.failures == [down]
+
+    clock.now = first_pause                              # still down: the pause doubles
+    assert await worker.run_once() == 0 and email.failures == []
+    second_pause = worker.paused_until("email")
+    assert second_pause is not None and second_pause - clock.now >= dt.timedelta(seconds=10)
+
+    clock.now = second_pause + dt.timedelta(hours=1)     # back up: everything goes, once
+    assert await worker.run_once() == 6
+    assert worker.paused_until("email") is None
+    assert sorted(p["text"] for _, p in email.sent) == sorted([f"m{i}" for i in range(5)] + ["m0"])
+    assert all(r.status == "sent" for r in await rows(database))
