@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql, sqlite
-from storage.sqlite_inline import SqlConnection
 
 from domain.events import Event
 from storage.repositories.common import event_from_row, event_values
+from storage.sqlite_inline import SqlConnection
 from storage.tables import events, inbound_keys
 
 

@@ -10,10 +10,10 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Row, Table, insert
 from sqlalchemy.dialects import postgresql, sqlite
-from storage.sqlite_inline import SqlConnection
 
 from domain.events import Event
 from storage.ports import StoredAttachment
+from storage.sqlite_inline import SqlConnection
 from storage.tables import attachments
 
 T = TypeVar("T")

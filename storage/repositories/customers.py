@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from storage.sqlite_inline import SqlConnection
 
 from domain.customer import Customer, identity
 from storage.repositories.common import chunks, insert_returning_ids, utcnow
+from storage.sqlite_inline import SqlConnection
 from storage.tables import customer_identities, customers
 
 _INSERT_CUSTOMER = insert(customers).returning(customers.c.id)

@@ -6,11 +6,11 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import Row, func, insert, select
-from storage.sqlite_inline import SqlConnection
 
 from storage.ports import RawMessage, StoredAttachment
 from storage.repositories.common import chunks, insert_attachments
 from storage.repositories.common import insert_returning_ids
+from storage.sqlite_inline import SqlConnection
 from storage.tables import attachments, messages, pqrs, raw_messages
 
 

@@ -10,12 +10,11 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Row, func, insert, select, update
-from storage.sqlite_inline import SqlConnection
 
 from domain.penalty import Evidence, EvidenceFile, Penalty, PenaltyCategory, PenaltyStatus
 from storage.repositories.common import event_from_row, event_values, insert_returning_ids, utcnow
+from storage.sqlite_inline import SqlConnection
 from storage.tables import contract_snapshots, events, penalties, penalty_evidence, penalty_evidence_files
-
 
 
 def _values(p: Penalty) -> dict[str, Any]:

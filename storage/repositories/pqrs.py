@@ -12,7 +12,6 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Row, Select, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from storage.sqlite_inline import SqlConnection
 
 from domain.customer import Customer
 from domain.events import Event
@@ -23,6 +22,7 @@ from storage.ports import PqrFilter, Stats
 from storage.repositories.common import chunks, event_from_row, event_values, utcnow
 from storage.repositories.common import insert_returning_ids
 from storage.repositories.customers import SqlCustomerRepository
+from storage.sqlite_inline import SqlConnection
 from storage.tables import customers, events, messages, pqrs, radicado_counters
 
 DEFAULT_RADICADO_FORMAT = "PQR-{year}-{seq:06d}"

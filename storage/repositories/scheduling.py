@@ -6,10 +6,10 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import and_, exists, select, update
-from storage.sqlite_inline import SqlConnection
 
 from storage.ports import AlertCandidate
 from storage.repositories.common import insert_ignore
+from storage.sqlite_inline import SqlConnection
 from storage.tables import leases, pqrs, sla_alerts
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
@@ -70,6 +70,5 @@ class SqlSlaAlerts:
             insert_ignore(self._conn, sla_alerts, ["pqr_id", "kind", "due_at"])
             .values(pqr_id=pqr_id, kind=kind, due_at=due_at, created_at=now))
         return bool(result.rowcount)
-
 
 

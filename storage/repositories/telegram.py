@@ -7,10 +7,10 @@ from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import Row, delete, insert, select, update
-from storage.sqlite_inline import SqlConnection
 
 from storage.ports import StoredAttachment, TelegramConversation
 from storage.repositories.common import insert_attachments, insert_ignore
+from storage.sqlite_inline import SqlConnection
 from storage.tables import pqrs, telegram_conversations, telegram_messages
 
 _conv = telegram_conversations.c
