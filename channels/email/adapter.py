@@ -11,7 +11,7 @@ from bot.clock import Clock
 from bot.config import EmailChannel as EmailConfig
 from bot.intake import IntakeService
 from channels.email.loops import LoopFilter, RateLimiter
-from channels.email.outbound import build_message, send_message
+from channels.email.outbound import RelaySession, build_message
 from channels.email.server import SmtpHandler, SmtpServer
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,7 @@ class EmailChannel:
         self.loops = LoopFilter([cfg.address], limiter)
         self.server = SmtpServer(SmtpHandler(intake, self.loops, cfg.domains, clock), cfg)
         self.address: tuple[str, int] | None = None
+        self.relay = RelaySession(cfg.relay)   # one kept-open connection, opened on the first send
 
     async def start(self) -> None:
         """Listen for mail; prints `email: SMTP listening on HOST:PORT` on stderr once bound."""
@@ -43,10 +44,11 @@ class EmailChannel:
         await self.server.close()
         await self.intake.stop()
         self.server.drop_sessions()
+        await self.relay.close()
 
     async def send(self, destination: str, payload: dict[str, Any]) -> str | None:
         """Send one outbox payload to `destination` through the relay; returns its Message-ID.
         Raises Retryable (relay down, 4xx) or Permanent (5xx)."""
         msg = build_message(payload, destination=destination, from_address=self.cfg.address)
-        await send_message(msg, self.cfg.relay)
+        await self.relay.send(msg)
         return str(msg["Message-ID"])

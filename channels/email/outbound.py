@@ -1,10 +1,13 @@
-"""Outbox payload -> MIME message -> the configured relay (aiosmtplib).
+"""Outbox payload -> MIME message -> the configured relay (aiosmtplib), over one kept-open
+SMTP connection (`RelaySession`).
 
 The Message-ID is the one chosen when the row was queued (and stored with the PQR's message), so
 a retry sends the same id and the customer's answer threads to the right PQR."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -13,7 +16,12 @@ from typing import Any
 import aiosmtplib
 
 from bot.config import Relay
-from channels.base import Permanent, Retryable
+from channels.base import ChannelError, Permanent, Retryable
+
+log = logging.getLogger(__name__)
+
+IDLE_TIMEOUT = 30.0
+"""Seconds an unused relay connection stays open (relays drop idle clients after 60-300 s)."""
 
 
 def build_message(payload: dict[str, Any], *, destination: str, from_address: str) -> EmailMessage:
@@ -50,21 +58,153 @@ def _credentials(relay: Relay) -> tuple[str | None, str | None]:
     return (user, password) if user and password else (None, None)
 
 
-async def send_message(msg: EmailMessage, relay: Relay, *, timeout: float = 30.0) -> None:
-    """Hand `msg` to the relay. Connection trouble and 4xx answers raise Retryable; 5xx answers
-    (a refused recipient, a rejected message) raise Permanent."""
-    user, password = _credentials(relay)
-    try:
-        await aiosmtplib.send(msg, hostname=relay.host, port=relay.port, start_tls=relay.starttls,
-                              username=user, password=password, timeout=timeout)
-    except aiosmtplib.SMTPRecipientsRefused as exc:
+class _TrackedSMTP(aiosmtplib.SMTP):
+    """aiosmtplib's client, noting whether the current transaction has reached DATA (from then on
+    the relay may have the message, so it must not be sent again on a new connection)."""
+
+    data_started = False
+
+    async def data(self, *args: Any, **kwargs: Any) -> aiosmtplib.SMTPResponse:
+        self.data_started = True
+        return await super().data(*args, **kwargs)
+
+
+def _classify(exc: BaseException, *, channel_down: bool = False) -> ChannelError | None:
+    """The channel error for a failed SMTP exchange: 5xx -> Permanent, 4xx and connection trouble ->
+    Retryable. None for anything else (a bug, an unusable address): that propagates as it is."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         codes = [r.code for r in exc.recipients]
         if codes and all(500 <= c < 600 for c in codes):
-            raise Permanent(f"recipient refused: {exc.recipients[0].code} {exc.recipients[0].message}") from exc
-        raise Retryable(f"recipient deferred: {exc}") from exc
-    except aiosmtplib.SMTPResponseException as exc:
+            return Permanent(f"recipient refused: {exc.recipients[0].code} {exc.recipients[0].message}")
+        return Retryable(f"recipient deferred: {exc}")
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
         if 500 <= exc.code < 600 and not isinstance(exc, aiosmtplib.SMTPAuthenticationError):
-            raise Permanent(f"relay refused: {exc.code} {exc.message}") from exc
-        raise Retryable(f"relay answered {exc.code} {exc.message}") from exc
-    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-        raise Retryable(f"relay unreachable: {type(exc).__name__}: {exc}") from exc
+            return Permanent(f"relay refused: {exc.code} {exc.message}")
+        return Retryable(f"relay answered {exc.code} {exc.message}", channel_down=channel_down)
+    if isinstance(exc, (aiosmtplib.SMTPException, OSError, TimeoutError)):
+        return Retryable(f"relay unreachable: {type(exc).__name__}: {exc}", channel_down=channel_down)
+    return None
+
+
+def _closed_by_relay(exc: BaseException) -> bool:
+    """The relay had dropped the connection, or answers that it is closing it (421)."""
+    return isinstance(exc, aiosmtplib.SMTPServerDisconnected) or (
+        isinstance(exc, aiosmtplib.SMTPResponseException) and exc.code == 421)
+
+
+class RelaySession:
+    """One SMTP connection to the relay, opened on the first send and reused for the next ones,
+    closed after `idle_timeout` seconds without a send and on `close()`.
+
+    `send` raises Retryable (relay down, 4xx) or Permanent (5xx); `channel_down` is set when the
+    connection cannot be set up at all. A message is sent again on a fresh connection only when a
+    reused connection turns out to be closed before DATA, so the relay cannot have it."""
+
+    def __init__(self, relay: Relay, *, timeout: float = 30.0, idle_timeout: float = IDLE_TIMEOUT) -> None:
+        self.relay = relay
+        self.timeout = timeout
+        self.idle_timeout = idle_timeout
+        self._smtp: _TrackedSMTP | None = None
+        self._lock = asyncio.Lock()   # one transaction at a time on the connection
+        self._idle_timer: asyncio.TimerHandle | None = None
+        self._idle_close: asyncio.Task[None] | None = None
+
+    @property
+    def connected(self) -> bool:
+        """A connection to the relay is open (as far as the client knows)."""
+        return self._smtp is not None and self._smtp.is_connected
+
+    async def send(self, msg: EmailMessage) -> None:
+        """Hand `msg` to the relay."""
+        async with self._lock:
+            self._cancel_idle_timer()
+            if not await self._attempt(msg, may_resend=self.connected):
+                await self._attempt(msg, may_resend=False)
+            self._idle_timer = asyncio.get_running_loop().call_later(self.idle_timeout, self._on_idle)
+
+    async def close(self) -> None:
+        """QUIT and close the connection, if open. A later send opens a new one."""
+        task, self._idle_close = self._idle_close, None
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait([task])
+        async with self._lock:
+            self._cancel_idle_timer()
+            await self._quit()
+
+    async def _connect(self) -> _TrackedSMTP:
+        """A connected, greeted (EHLO), STARTTLS'd and logged-in client; failures are channel_down."""
+        self._drop()
+        user, password = _credentials(self.relay)
+        smtp = _TrackedSMTP(hostname=self.relay.host, port=self.relay.port, start_tls=self.relay.starttls,
+                            username=user, password=password, timeout=self.timeout)
+        try:
+            await smtp.connect()
+            if smtp.is_ehlo_or_helo_needed:
+                try:
+                    await smtp.ehlo()
+                except aiosmtplib.SMTPHeloError:
+                    if not smtp.is_connected:
+                        raise
+                    await smtp.helo()
+        except BaseException as exc:
+            smtp.close()
+            error = _classify(exc, channel_down=True)
+            if error is None:
+                raise
+            raise error from exc
+        self._smtp = smtp
+        return smtp
+
+    async def _attempt(self, msg: EmailMessage, *, may_resend: bool) -> bool:
+        """One mail transaction, on the open connection or a new one. False when `may_resend` and
+        the relay turned out to have closed the connection before DATA: the caller sends again.
+        Any other failure drops the connection and raises the channel error."""
+        smtp = self._smtp if self._smtp is not None and self._smtp.is_connected else await self._connect()
+        smtp.data_started = False
+        try:
+            await smtp.send_message(msg)
+        except BaseException as exc:
+            self._drop()
+            if may_resend and not smtp.data_started and _closed_by_relay(exc):
+                log.info("relay %s:%d had closed the connection (%s); reconnecting",
+                         self.relay.host, self.relay.port, exc)
+                return False
+            error = _classify(exc)
+            if error is None:
+                raise
+            raise error from exc
+        return True
+
+    def _drop(self) -> None:
+        """Forget the connection without QUIT: after an error its state is not trusted."""
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            smtp.close()
+
+    async def _quit(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is None:
+            return
+        try:
+            if smtp.is_connected:
+                await smtp.quit()
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            log.debug("relay QUIT failed: %s", exc)
+        finally:
+            smtp.close()
+
+    def _cancel_idle_timer(self) -> None:
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+
+    def _on_idle(self) -> None:
+        self._idle_timer = None
+        if self._idle_close is None or self._idle_close.done():
+            self._idle_close = asyncio.get_running_loop().create_task(self._close_if_idle())
+
+    async def _close_if_idle(self) -> None:
+        async with self._lock:
+            if self._idle_timer is None:   # no send since the timer fired
+                await self._quit()
