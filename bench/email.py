@@ -1,12 +1,15 @@
 """Email intake throughput: messages/s through a real `pqrbot run` (SQLite in a temp dir) next to
 a bare aiosmtpd server whose handler only answers 250, same load, same run.
 
-    python -m bench.email [--messages 600] [--clients 1 8]
+    python -m bench.email [--messages 600] [--clients 1 8] [--relay down sink]
 
-Prints one JSON line per client count: both rates, their ratio, and how many of the messages that
-got 250 are in the database (counted after the pqrbot process is killed with SIGKILL). Every
-message is ~5 KB from a distinct sender with a distinct Message-ID, so each one files a PQR. The
-relay points at a closed port: acknowledgments are queued and attempted, not delivered."""
+Prints one JSON line per client count and relay: both rates, their ratio, and how many of the
+messages that got 250 are in the database (counted after the pqrbot process is killed with
+SIGKILL). Every message is ~5 KB from a distinct sender with a distinct Message-ID, so each one
+files a PQR and queues an acknowledgment. Relay `down`: a closed port (acknowledgments are queued
+and the channel is found down). Relay `sink`: a real SMTP server in its own process that accepts
+everything; `acks_delivered` counts what it got by the end of the burst, `acks_after_s` how long
+the rest took once the burst was over."""
 
 from __future__ import annotations
 
@@ -86,12 +89,18 @@ def wait_for_line(proc: subprocess.Popen[str], needle: str, timeout: float = 60)
     raise TimeoutError(f"no {needle!r} within {timeout}s")
 
 
-def serve_bare(port: int) -> None:
-    """A bare aiosmtpd server whose DATA handler only answers 250 (the baseline)."""
+def serve_bare(port: int, count_to: str | None = None) -> None:
+    """A bare aiosmtpd server whose DATA handler only answers 250 (the baseline; also the relay
+    sink, which then writes how many messages it took to the file `count_to`)."""
     from aiosmtpd.smtp import SMTP
 
     class Handler:
+        taken = 0
+
         async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            if count_to:
+                Handler.taken += 1
+                Path(count_to).write_text(str(Handler.taken))
             return "250 OK"
 
     async def main() -> None:
@@ -105,12 +114,25 @@ def serve_bare(port: int) -> None:
     asyncio.run(main())
 
 
+def start_bare(port: int, count_to: Path | None = None) -> subprocess.Popen[str]:
+    extra = ["--count-to", str(count_to)] if count_to else []
+    proc = subprocess.Popen([sys.executable, "-m", "bench.email", "--serve-bare", str(port), *extra], cwd=ROOT,
+                            stderr=subprocess.PIPE, text=True)
+    wait_for_line(proc, "SMTP listening")
+    return proc
+
+
+def taken(count_file: Path) -> int:
+    try:
+        return int(count_file.read_text() or 0)
+    except (FileNotFoundError, ValueError):
+        return 0
+
+
 def bare_rate(clients: int, per_client: int) -> float:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "bench.email", "--serve-bare", str(port)], cwd=ROOT,
-                            stderr=subprocess.PIPE, text=True)
+    proc = start_bare(port)
     try:
-        wait_for_line(proc, "SMTP listening")
         seconds, accepted = load(port, clients, per_client, f"bare{clients}")
         return accepted / seconds
     finally:
@@ -118,57 +140,78 @@ def bare_rate(clients: int, per_client: int) -> float:
         proc.wait()
 
 
-def pqrbot_rate(clients: int, per_client: int) -> dict[str, Any]:
+def pqrbot_rate(clients: int, per_client: int, relay: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="pqrbot-bench-") as tmp:
-        port, db = free_port(), Path(tmp) / "pqr.db"
+        port, relay_port, db = free_port(), free_port(), Path(tmp) / "pqr.db"
+        count_file = Path(tmp) / "relay-count"
+        sink = start_bare(relay_port, count_file) if relay == "sink" else None
         cfg = {"database": {"url": f"sqlite+aiosqlite:///{db}"},
                "channels": {"console": {"enabled": False},
                             "email": {"listen": {"host": "127.0.0.1", "port": port},
-                                      "relay": {"host": "127.0.0.1", "port": free_port()}}}}
+                                      "relay": {"host": "127.0.0.1", "port": relay_port}}}}
         (Path(tmp) / "config.json").write_text(json.dumps(cfg))
         proc = subprocess.Popen([sys.executable, "-m", "bot", "--config", str(Path(tmp) / "config.json"), "run"],
                                 cwd=tmp, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                                 env={**os.environ, "PYTHONPATH": str(ROOT)})
+        acks: dict[str, Any] = {}
         try:
             wait_for_line(proc, "SMTP listening")
             seconds, accepted = load(port, clients, per_client, f"bot{clients}")
+            if sink is not None:
+                acks["acks_delivered"] = taken(count_file)
+                burst_over = time.monotonic()
+                deadline = burst_over + 120
+                while taken(count_file) < accepted and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                acks["acks_after_s"] = round(time.monotonic() - burst_over, 2)
+                acks["acks_delivered_in_the_end"] = taken(count_file)
         finally:
             proc.send_signal(signal.SIGKILL)
             proc.wait()
+            if sink is not None:
+                sink.kill()
+                sink.wait()
         with sqlite3.connect(db) as conn:
             pqrs = conn.execute("SELECT count(*) FROM pqrs").fetchone()[0]
             raw = conn.execute("SELECT count(*) FROM raw_messages WHERE disposition = 'filed'").fetchone()[0]
-        return {"rate": accepted / seconds, "accepted": accepted, "durable_pqrs": pqrs, "durable_raw": raw}
+        return {"rate": accepted / seconds, "accepted": accepted, "durable_pqrs": pqrs, "durable_raw": raw,
+                **acks}
 
 
-def run(messages: int = 600, client_counts: tuple[int, ...] = (1, 8)) -> list[dict[str, Any]]:
-    """One result per client count."""
+def run(messages: int = 600, client_counts: tuple[int, ...] = (1, 8),
+        relays: tuple[str, ...] = ("down", "sink")) -> list[dict[str, Any]]:
+    """One result per client count and relay."""
     results = []
     for clients in client_counts:
         per_client = max(1, messages // clients)
-        bot = pqrbot_rate(clients, per_client)
         bare = bare_rate(clients, per_client)
-        results.append({
-            "bench": "email_intake", "clients": clients, "messages": per_client * clients,
+        for relay in relays:
+            results.append(_result(clients, per_client, relay, pqrbot_rate(clients, per_client, relay), bare))
+    return results
+
+
+def _result(clients: int, per_client: int, relay: str, bot: dict[str, Any], bare: float) -> dict[str, Any]:
+    extra = {k: bot[k] for k in ("acks_delivered", "acks_after_s", "acks_delivered_in_the_end") if k in bot}
+    return {"bench": "email_intake", "clients": clients, "relay": relay, "messages": per_client * clients,
             "message_bytes": len(message(0, 0, "x")[1].encode()),
             "pqrbot_msgs_per_s": round(bot["rate"], 1), "bare_aiosmtpd_msgs_per_s": round(bare, 1),
             "ratio": round(bot["rate"] / bare, 3), "accepted_250": bot["accepted"],
             "durable_pqrs": bot["durable_pqrs"], "durable_raw": bot["durable_raw"],
-            "all_250_durable": bot["durable_pqrs"] >= bot["accepted"],
-        })
-    return results
+            "all_250_durable": bot["durable_pqrs"] >= bot["accepted"], **extra}
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.email")
     p.add_argument("--messages", type=int, default=600)
     p.add_argument("--clients", type=int, nargs="+", default=[1, 8])
+    p.add_argument("--relay", nargs="+", choices=["down", "sink"], default=["down", "sink"])
     p.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    p.add_argument("--count-to", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.serve_bare:
-        serve_bare(args.serve_bare)
+        serve_bare(args.serve_bare, args.count_to)
         return 0
-    for result in run(args.messages, tuple(args.clients)):
+    for result in run(args.messages, tuple(args.clients), tuple(args.relay)):
         print(json.dumps(result), flush=True)
     return 0
 
