@@ -86,6 +86,13 @@ class GroupCommitter(Generic[T, R]):
         while True:
             batch = [await queue.get()]
             self._busy = True
+            # Let the callers that are ready to submit do so before committing: on SQLite the
+            # transaction runs without yielding (storage.sqlite_inline), so without this pause
+            # a commit would usually carry one item while the others queue behind it.
+            waiting = -1
+            while queue.qsize() != waiting and queue.qsize() < self.max_batch:
+                waiting = queue.qsize()
+                await asyncio.sleep(0)
             while len(batch) < self.max_batch and not queue.empty():
                 batch.append(queue.get_nowait())
             try:
