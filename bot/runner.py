@@ -15,7 +15,8 @@ from bot.config import Config, ConfigError
 from bot.i18n import t
 from bot.outbox_worker import DeadLetterHook, OutboxWorker, RetryPolicy
 from bot.scheduler import Scheduler
-from storage.ports import OutboxItem
+from storage.db import CHECKPOINT_EVERY_S
+from storage.ports import Database, OutboxItem
 from channels.base import ChannelAdapter
 
 log = logging.getLogger("pqrbot")
@@ -81,6 +82,19 @@ def dead_letter_alert(app: App) -> DeadLetterHook:
     return alert
 
 
+async def checkpoints(db: Database, stop: asyncio.Event, *, every: float = CHECKPOINT_EVERY_S) -> None:
+    """`db.checkpoint()` every `every` seconds until `stop`."""
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(stop.wait(), every)
+        except TimeoutError:
+            pass
+        try:
+            await db.checkpoint()
+        except Exception:   # housekeeping: the writers' own checkpoints remain as a fallback
+            log.exception("database checkpoint failed")
+
+
 async def serve(app: App, *, stop: asyncio.Event | None = None) -> int:
     """Run until `stop` is set (or a termination signal arrives)."""
     stop = stop or asyncio.Event()
@@ -109,7 +123,8 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> int:
                               on_dead=dead_letter_alert(app), wake=app.outbox_wake)
         scheduler = Scheduler(app.db, app.config, app.service, app.clock)
         tasks = [asyncio.create_task(worker.run(stop), name="outbox-worker"),
-                 asyncio.create_task(scheduler.run(stop), name="scheduler")]
+                 asyncio.create_task(scheduler.run(stop), name="scheduler"),
+                 asyncio.create_task(checkpoints(app.db, stop), name="checkpoints")]
         log.info("pqrbot running (%s)", ", ".join(a.name for a in started) or "no channels")
         print("pqrbot running", file=sys.stderr, flush=True)
         await stop.wait()

@@ -18,6 +18,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Any fixed number: serializes `upgrade()` across instances sharing one PostgreSQL.
 _PG_MIGRATION_LOCK = 7_391_002
 _SQLITE_BUSY_TIMEOUT_S = 30
+CHECKPOINT_EVERY_S = 0.5
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -84,6 +85,20 @@ class SqlDatabase:
             if conn.dialect.name == "postgresql":
                 await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
             await conn.run_sync(_upgrade_on, self.url)
+
+    async def checkpoint(self) -> None:
+        """SQLite: copy the write-ahead log into the database file, on aiosqlite's thread. PASSIVE:
+        it neither waits for nor blocks readers and writers. Run often (the runner does, every
+        `CHECKPOINT_EVERY_S`), it keeps the log below the size at which a writer would checkpoint
+        by itself — inline on the loop, ending with an fsync (storage.sqlite_inline). Nothing to
+        do on PostgreSQL."""
+        if self.dialect != "sqlite":
+            return
+        async with self.engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            driver: Any = raw.driver_connection      # aiosqlite.Connection, in autocommit mode
+            async with driver.execute("PRAGMA wal_checkpoint(PASSIVE)"):
+                pass
 
     async def dispose(self) -> None:
         """Close every pooled connection; the engine is rebuilt if used again."""

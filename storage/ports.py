@@ -236,6 +236,10 @@ class Database(Protocol):
     async def upgrade(self) -> None:
         """Apply the Alembic migrations up to head."""
 
+    async def checkpoint(self) -> None:
+        """Housekeeping the running service does often, off the event loop (SQLite: fold the
+        write-ahead log into the database file); may do nothing."""
+
     async def dispose(self) -> None: ...
 
 

@@ -129,3 +129,18 @@ async def test_a_lock_held_past_the_timeout_fails_the_write(tmp_path: Path) -> N
     finally:
         other.close()
         await db.dispose()
+
+
+async def test_checkpoint_folds_the_log_into_the_database_file(database: SqlDatabase) -> None:
+    async with database.uow() as uow:          # ~1 MB: below the size of an automatic checkpoint
+        for n in range(1000):
+            await uow.inbound.remember("email", f"<{n}-{'x' * 900}@x>", now=T0)
+        await uow.commit()
+    if database.dialect != "sqlite":
+        await database.checkpoint()             # nothing to do, and says so by not failing
+        return
+    path = Path(_path(database))
+    before = path.stat().st_size
+    await database.checkpoint()
+    assert path.stat().st_size > before + 500_000
+    assert await _count(database) == 1000
