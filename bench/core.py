@@ -80,8 +80,9 @@ async def bench_filing(service: PqrService, reqs: list[FilingRequest]) -> dict[s
     def count(*_: Any) -> None:
         statements[0] += 1
 
-    engine = service.db.engine.sync_engine  # type: ignore[attr-defined]
-    event.listen(engine, "before_cursor_execute", count)
+    engines = service.db.sync_engines  # type: ignore[attr-defined]
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", count)
     started = time.perf_counter()
     try:
         for req in reqs:
@@ -91,7 +92,8 @@ async def bench_filing(service: PqrService, reqs: list[FilingRequest]) -> dict[s
             assert pqr is not None and pqr.radicado
     finally:
         total = time.perf_counter() - started
-        event.remove(engine, "before_cursor_execute", count)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", count)
     return {"filings": len(reqs), "per_s": round(len(reqs) / total, 1), "total_s": round(total, 2),
             "median_ms": _ms(statistics.median(latencies)), "p95_ms": _ms(_p95(latencies)),
             "statements_per_filing": round(statements[0] / len(reqs), 1)}

@@ -74,6 +74,13 @@ class SqlDatabase:
             _install_sqlite_hooks(self._inline, busy_timeout_ms=BUSY_SLICE_MS)
         return engine
 
+    @property
+    def sync_engines(self) -> list[Engine]:
+        """Every engine statements run on (for instrumentation: SQLAlchemy events): the async
+        engine's, plus, on SQLite, the one of the writing units of work."""
+        engine = self.engine.sync_engine
+        return [engine] if self._inline is None else [engine, self._inline]
+
     def uow(self, *, readonly: bool = False) -> SqlUnitOfWork:
         """A unit of work; it rolls back on exit unless committed."""
         engine = self.engine
