@@ -115,7 +115,8 @@ class SqlUnitOfWork:
 
     async def _connect(self) -> SqlConnection:
         if self._inline is not None:
-            return InlineConnection(self._inline.connect(), lock_timeout=self._gate.timeout if self._gate else 30)
+            assert self._gate is not None, "inline SQLite writes need the write gate"
+            return InlineConnection(self._inline.connect(), lock_timeout=self._gate.timeout)
         conn = await self._engine.connect()
         if self.readonly:
             await conn.execution_options(**{READONLY_OPTION: True})

@@ -71,14 +71,16 @@ class InlineConnection:
             pause = min(pause * 2, 0.05)
 
     async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
-        if not self._conn.in_transaction():
-            await self.begin()
+        await self._begun()
         return self._conn.execute(statement, parameters)
 
     async def exec_driver_sql(self, statement: str, parameters: Any = None) -> CursorResult[Any]:
+        await self._begun()
+        return self._conn.exec_driver_sql(statement, parameters)
+
+    async def _begun(self) -> None:
         if not self._conn.in_transaction():
             await self.begin()
-        return self._conn.exec_driver_sql(statement, parameters)
 
     @asynccontextmanager
     async def begin_nested(self) -> AsyncIterator[object]:
