@@ -3,13 +3,19 @@ a bare aiosmtpd server whose handler only answers 250, same load, same run.
 
     python -m bench.email [--messages 600] [--clients 1 8] [--relay down sink]
 
-Prints one JSON line per client count and relay: both rates, their ratio, and how many of the
+Prints one JSON line per client count and relay: both rates, their ratio, the ceilings below, and how many of the
 messages that got 250 are in the database (counted after the pqrbot process is killed with
 SIGKILL). Every message is ~5 KB from a distinct sender with a distinct Message-ID, so each one
 files a PQR and queues an acknowledgment. Relay `down`: a closed port (acknowledgments are queued
 and the channel is found down). Relay `sink`: a real SMTP server in its own process that accepts
 everything; `acks_delivered` counts what it got by the end of the burst, `acks_after_s` how long
-the rest took once the burst was over."""
+the rest took once the burst was over.
+
+Two ceilings run in the same run, so the ratio can be read against what is possible here: pqrbot's
+own SMTP server and handler (same parser, loop filter and session settings) with intake replaced
+by a stand-in that either answers at once (`parse_only`) or first commits the raw message as one
+SQLite row, one commit per message (`parse_and_raw_commit`). A server that files PQRs does all of
+the first and more than the second, so it cannot beat them."""
 
 from __future__ import annotations
 
@@ -114,8 +120,48 @@ def serve_bare(port: int, count_to: str | None = None) -> None:
     asyncio.run(main())
 
 
-def start_bare(port: int, count_to: Path | None = None) -> subprocess.Popen[str]:
-    extra = ["--count-to", str(count_to)] if count_to else []
+class StandInIntake:
+    """Intake's place in the ceiling servers. With `db_path`, the raw message is inserted as one
+    row of a SQLite file (WAL, synchronous=NORMAL as pqrbot's) and committed before the answer."""
+
+    def __init__(self, db_path: str | None) -> None:
+        self.conn: sqlite3.Connection | None = None
+        if db_path:
+            self.conn = sqlite3.connect(db_path, isolation_level=None)
+            for pragma in ("journal_mode=WAL", "synchronous=NORMAL"):
+                self.conn.execute(f"PRAGMA {pragma}")
+            self.conn.execute("CREATE TABLE IF NOT EXISTS raw (id INTEGER PRIMARY KEY, received_at TEXT, data BLOB)")
+
+    async def receive(self, msg: Any, *, pqr_type: Any = None, kept_aside: str | None = None) -> Any:
+        from bot.intake import FILED, IntakeResult
+        if self.conn is not None:
+            self.conn.execute("INSERT INTO raw (received_at, data) VALUES (?, ?)",
+                              (msg.received_at.isoformat(), msg.raw))   # autocommit: one commit each
+        return IntakeResult(FILED, radicado="CEILING")
+
+    async def stop(self) -> None:
+        pass
+
+
+def serve_ceiling(port: int, work: str) -> None:
+    """pqrbot's email channel (default config) on `port`, intake replaced by `StandInIntake`."""
+    from bot.clock import system_clock
+    from bot.config import parse_config
+    from channels.email.adapter import EmailChannel
+
+    async def main() -> None:
+        cfg = parse_config({"channels": {"email": {"listen": {"host": "127.0.0.1", "port": port}}}})
+        with tempfile.TemporaryDirectory(prefix="pqrbot-ceiling-") as tmp:
+            intake = StandInIntake(str(Path(tmp) / "raw.db") if work == "commit" else None)
+            channel = EmailChannel(cfg.channels.email, intake, system_clock)  # type: ignore[arg-type]
+            await channel.start()
+            await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+def start_bare(port: int, count_to: Path | None = None, *, ceiling: str | None = None) -> subprocess.Popen[str]:
+    extra = ["--ceiling", ceiling] if ceiling else ["--count-to", str(count_to)] if count_to else []
     proc = subprocess.Popen([sys.executable, "-m", "bench.email", "--serve-bare", str(port), *extra], cwd=ROOT,
                             stderr=subprocess.PIPE, text=True)
     wait_for_line(proc, "SMTP listening")
@@ -129,11 +175,12 @@ def taken(count_file: Path) -> int:
         return 0
 
 
-def bare_rate(clients: int, per_client: int) -> float:
+def bare_rate(clients: int, per_client: int, *, ceiling: str | None = None) -> float:
+    """Messages/s of the bare server, or of a ceiling server (`parse` or `commit`)."""
     port = free_port()
-    proc = start_bare(port)
+    proc = start_bare(port, ceiling=ceiling)
     try:
-        seconds, accepted = load(port, clients, per_client, f"bare{clients}")
+        seconds, accepted = load(port, clients, per_client, f"{ceiling or 'bare'}{clients}")
         return accepted / seconds
     finally:
         proc.kill()
@@ -185,19 +232,25 @@ def run(messages: int = 600, client_counts: tuple[int, ...] = (1, 8),
     for clients in client_counts:
         per_client = max(1, messages // clients)
         bare = bare_rate(clients, per_client)
+        ceilings = {name: bare_rate(clients, per_client, ceiling=work)
+                    for name, work in (("parse_only", "parse"), ("parse_and_raw_commit", "commit"))}
         for relay in relays:
-            results.append(_result(clients, per_client, relay, pqrbot_rate(clients, per_client, relay), bare))
+            results.append(_result(clients, per_client, relay, pqrbot_rate(clients, per_client, relay), bare,
+                                   ceilings))
     return results
 
 
-def _result(clients: int, per_client: int, relay: str, bot: dict[str, Any], bare: float) -> dict[str, Any]:
+def _result(clients: int, per_client: int, relay: str, bot: dict[str, Any], bare: float,
+            ceilings: dict[str, float]) -> dict[str, Any]:
     extra = {k: bot[k] for k in ("acks_delivered", "acks_after_s", "acks_delivered_in_the_end") if k in bot}
     return {"bench": "email_intake", "clients": clients, "relay": relay, "messages": per_client * clients,
             "message_bytes": len(message(0, 0, "x")[1].encode()),
             "pqrbot_msgs_per_s": round(bot["rate"], 1), "bare_aiosmtpd_msgs_per_s": round(bare, 1),
             "ratio": round(bot["rate"] / bare, 3), "accepted_250": bot["accepted"],
             "durable_pqrs": bot["durable_pqrs"], "durable_raw": bot["durable_raw"],
-            "all_250_durable": bot["durable_pqrs"] >= bot["accepted"], **extra}
+            "all_250_durable": bot["durable_pqrs"] >= bot["accepted"],
+            **{f"{name}_msgs_per_s": round(rate, 1) for name, rate in ceilings.items()},
+            **{f"{name}_ratio": round(rate / bare, 3) for name, rate in ceilings.items()}, **extra}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -207,7 +260,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--relay", nargs="+", choices=["down", "sink"], default=["down", "sink"])
     p.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
     p.add_argument("--count-to", help=argparse.SUPPRESS)
+    p.add_argument("--ceiling", choices=["parse", "commit"], help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.serve_bare and args.ceiling:
+        serve_ceiling(args.serve_bare, args.ceiling)
+        return 0
     if args.serve_bare:
         serve_bare(args.serve_bare, args.count_to)
         return 0
