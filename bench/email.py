@@ -3,13 +3,13 @@ a bare aiosmtpd server whose handler only answers 250, same load, same run.
 
     python -m bench.email [--messages 600] [--clients 1 8] [--relay down sink]
 
-Prints one JSON line per client count and relay: both rates, their ratio, the ceilings below, and how many of the
-messages that got 250 are in the database (counted after the pqrbot process is killed with
-SIGKILL). Every message is ~5 KB from a distinct sender with a distinct Message-ID, so each one
-files a PQR and queues an acknowledgment. Relay `down`: a closed port (acknowledgments are queued
-and the channel is found down). Relay `sink`: a real SMTP server in its own process that accepts
-everything; `acks_delivered` counts what it got by the end of the burst, `acks_after_s` how long
-the rest took once the burst was over.
+Prints one JSON line per client count and relay: both rates, their ratio, the ceilings below,
+and how many of the messages that got 250 are in the database (counted after the pqrbot process
+is killed with SIGKILL). Every message is ~5 KB from a distinct sender with a distinct
+Message-ID, so each one files a PQR and queues an acknowledgment. Relay `down`: a closed port
+(acknowledgments are queued and the channel is found down). Relay `sink`: a real SMTP server in
+its own process that accepts everything; `acks_delivered` counts what it got by the end of the
+burst, `acks_after_s` how long the rest took once the burst was over.
 
 Two ceilings run in the same run, so the ratio can be read against what is possible here: pqrbot's
 own SMTP server and handler (same parser, loop filter and session settings) with intake replaced
