@@ -125,6 +125,8 @@ class StandInIntake:
     row of a SQLite file (WAL, synchronous=NORMAL as pqrbot's) and committed before the answer."""
 
     def __init__(self, db_path: str | None) -> None:
+        from bot.intake import FILED, IntakeResult
+        self.result = IntakeResult(FILED, radicado="CEILING")
         self.conn: sqlite3.Connection | None = None
         if db_path:
             self.conn = sqlite3.connect(db_path, isolation_level=None)
@@ -133,14 +135,10 @@ class StandInIntake:
             self.conn.execute("CREATE TABLE IF NOT EXISTS raw (id INTEGER PRIMARY KEY, received_at TEXT, data BLOB)")
 
     async def receive(self, msg: Any, *, pqr_type: Any = None, kept_aside: str | None = None) -> Any:
-        from bot.intake import FILED, IntakeResult
         if self.conn is not None:
             self.conn.execute("INSERT INTO raw (received_at, data) VALUES (?, ?)",
                               (msg.received_at.isoformat(), msg.raw))   # autocommit: one commit each
-        return IntakeResult(FILED, radicado="CEILING")
-
-    async def stop(self) -> None:
-        pass
+        return self.result
 
 
 def serve_ceiling(port: int, work: str) -> None:
