@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from aiohttp import web
@@ -76,9 +74,6 @@ class TelegramChannel:
         self.webhook_port: int | None = None
         self._failed: set[int] = set()
         self._chats = ChatLocks()
-        # SQLite has one writer: our concurrent updates take turns for their database work here
-        # (waiting on SQLite's busy handler instead would sleep in steps of up to 100 ms).
-        self._db_lock = asyncio.Lock() if getattr(app.db, "dialect", "") == "sqlite" else None
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._runner: web.AppRunner | None = None
@@ -169,19 +164,17 @@ class TelegramChannel:
             return
         if inbound.kind is Kind.BUTTON and update.callback_query is not None:
             await self._answer_query(update.callback_query.id)
-        async with self._db_turn():
-            if await self.penalties.consume(inbound):      # a manager's reason for a penalty decision
-                return
-            says = await self.flow.handle(inbound)
+        if await self.penalties.consume(inbound):      # a manager's reason for a penalty decision
+            return
+        says = await self.flow.handle(inbound)
         for say in says:
             await self._say(inbound.chat_id, inbound.message_id, say)
 
     async def _manager(self, press: ManagerButton) -> None:
         lang = language_of(press.language_code, self.app.config.language)
-        async with self._db_turn():
-            result = await self.actions.run(ManagerPress(actor=f"telegram:{press.user_id}", action=press.action,
-                                                         arg=press.arg, now=self.app.clock(), language=lang,
-                                                         chat_id=press.chat_id, message_id=press.message_id))
+        result = await self.actions.run(ManagerPress(actor=f"telegram:{press.user_id}", action=press.action,
+                                                     arg=press.arg, now=self.app.clock(), language=lang,
+                                                     chat_id=press.chat_id, message_id=press.message_id))
         await self._answer_query(press.query_id, result.notice[:200], alert=result.refused)
         if result.text and press.chat_id is not None:
             await self._say(press.chat_id, None, Say(result.text, keyboard=result.keyboard))
@@ -208,18 +201,8 @@ class TelegramChannel:
         sent = await self.bot.send_message(chat_id, say.text, parse_mode=ParseMode.HTML, reply_markup=markup,
                                            reply_parameters=reply)
         if say.about is not None:
-            async with self._db_turn():
-                await self.support.remember_sent(chat_id, sent.message_id, kind="info", radicado=say.about[0],
-                                                 pqr_id=say.about[1])
-
-    @asynccontextmanager
-    async def _db_turn(self) -> AsyncIterator[None]:
-        """The database work of one update: one update at a time on SQLite."""
-        if self._db_lock is None:
-            yield
-            return
-        async with self._db_lock:
-            yield
+            await self.support.remember_sent(chat_id, sent.message_id, kind="info", radicado=say.about[0],
+                                             pqr_id=say.about[1])
 
     async def _download(self, ref: FileRef) -> bytes:
         file = await self.bot.get_file(ref.file_id)
