@@ -17,8 +17,8 @@ from sqlalchemy import event, func, select
 
 from bot.bootstrap import build
 from bot.config import parse_config
-from bot.digest import MAX_ITEMS_PER_SECTION
-from bot.services import FilingRequest, PqrService
+from bot.sla.digest import MAX_ITEMS_PER_SECTION
+from bot.pqrs.service import FilingRequest, PqrService
 from domain.pqr_types import PqrType
 from storage.db import SqlDatabase
 from storage.ports import PqrFilter

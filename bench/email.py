@@ -125,7 +125,7 @@ class StandInIntake:
     row of a SQLite file (WAL, synchronous=NORMAL as pqrbot's) and committed before the answer."""
 
     def __init__(self, db_path: str | None) -> None:
-        from bot.intake import FILED, IntakeResult
+        from bot.intake.service import FILED, IntakeResult
         self.result = IntakeResult(FILED, radicado="CEILING")
         self.conn: sqlite3.Connection | None = None
         if db_path:

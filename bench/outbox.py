@@ -27,8 +27,8 @@ from typing import Any
 from bench.core import NOW
 from bot.bootstrap import build
 from bot.config import parse_config
-from bot.outbox_worker import OutboxWorker
-from channels.base import ChannelAdapter
+from bot.outbox.worker import OutboxWorker
+from bot.ports import ChannelAdapter
 from channels.slack import build_adapter
 from channels.telegram import TelegramChannel
 from storage.db import SqlDatabase

@@ -8,15 +8,15 @@ import asyncio
 from dataclasses import dataclass, field
 
 from bot.clock import Clock, system_clock
-from bot.commands import CommandHandler
+from bot.commands.handler import CommandHandler
 from bot.config import Config
-from bot.contracts import ContractService
-from bot.notifications import Notifier
-from bot.penalties import PenaltyService
-from bot.penalty_commands import PenaltyCommands
-from bot.penalty_notices import PenaltyNotices
+from bot.contracts.service import ContractService
+from bot.pqrs.notices import Notifier
+from bot.penalties.service import PenaltyService
+from bot.penalties.verbs import PenaltyCommands
+from bot.penalties.notices import PenaltyNotices
 from bot.roles import Roles
-from bot.services import PqrService
+from bot.pqrs.service import PqrService
 from domain.calendar import BusinessCalendar
 from storage.db import make_database
 from storage.ports import Database

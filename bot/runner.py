@@ -13,11 +13,11 @@ from bot.bootstrap import App, build
 from bot.clock import Clock
 from bot.config import Config, ConfigError
 from bot.i18n import t
-from bot.outbox_worker import DeadLetterHook, OutboxWorker, RetryPolicy
-from bot.scheduler import Scheduler
+from bot.outbox.worker import DeadLetterHook, OutboxWorker, RetryPolicy
+from bot.sla.scheduler import Scheduler
 from storage.db import CHECKPOINT_EVERY_S
 from storage.ports import Database, OutboxItem
-from channels.base import ChannelAdapter
+from bot.ports import ChannelAdapter
 
 log = logging.getLogger("pqrbot")
 
@@ -52,7 +52,7 @@ def build_channels(app: App) -> list[ChannelAdapter]:
         identity = app.config.roles.staff[0] if app.config.roles.staff else "console:operator"
         adapters.append(ConsoleChannel(app.commands, identity, app.clock))
     if cfg.email.enabled:
-        from bot.intake import intake_for
+        from bot.intake.service import intake_for
         from channels.email.adapter import EmailChannel
         adapters.append(EmailChannel(cfg.email, intake_for(app), app.clock))
     if cfg.slack.enabled:

@@ -10,8 +10,8 @@ import threading
 from typing import Any, TextIO
 
 from bot.clock import Clock
-from bot.commands import CommandHandler
-from bot.replies import Reply
+from bot.commands.handler import CommandHandler
+from bot.commands.replies import Reply
 
 log = logging.getLogger(__name__)
 PROMPT = "pqr> "

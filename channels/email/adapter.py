@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.config import EmailChannel as EmailConfig
-from bot.intake import IntakeService
+from bot.intake.service import IntakeService
 from channels.email.loops import LoopFilter, RateLimiter
 from channels.email.outbound import RelaySession, build_message
 from channels.email.server import SmtpHandler, SmtpServer

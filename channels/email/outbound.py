@@ -16,7 +16,7 @@ from typing import Any
 import aiosmtplib
 
 from bot.config import Relay
-from channels.base import ChannelError, Permanent, Retryable
+from bot.ports import ChannelError, Permanent, Retryable
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from html.parser import HTMLParser
 
 from mailparser_reply import EmailReplyParser
 
-from channels.base import Attachment, IncomingMessage
+from bot.ports import Attachment, IncomingMessage
 from domain.pqr_types import PqrType
 
 CHANNEL = "email"

@@ -19,8 +19,8 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from bot.clock import Clock
 from bot.config import EmailChannel as EmailConfig
-from bot.intake import IntakeService
-from channels.base import IncomingMessage
+from bot.intake.service import IntakeService
+from bot.ports import IncomingMessage
 from channels.email.loops import LoopFilter
 from channels.email.parse import CHANNEL, parse_bytes, pqr_type_from_subject, to_incoming
 

@@ -92,5 +92,5 @@ class SlackChannel:
             self.client.session = None
 
     async def send(self, destination: str, payload: dict[str, Any]) -> str | None:
-        """Post one outbox payload; raises channels.base.Retryable or Permanent."""
+        """Post one outbox payload; raises bot.ports.Retryable or Permanent."""
         return await self.sender.send(destination, payload)

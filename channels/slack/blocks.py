@@ -7,9 +7,9 @@ import json
 import math
 from typing import Any
 
-from bot.commands import PAGE_SIZE, CommandHandler
+from bot.commands.handler import PAGE_SIZE, CommandHandler
 from bot.i18n import t
-from bot.replies import Button, PqrCard, Reply
+from bot.commands.replies import Button, PqrCard, Reply
 from domain.pqr import Pqr, SlaState
 
 from channels.slack.mrkdwn import clip, escape, identity
@@ -167,7 +167,7 @@ def _digest_line(item: dict[str, Any]) -> str:
 
 
 def digest_message(payload: dict[str, Any]) -> dict[str, Any]:
-    """The daily digest (bot.digest.digest_payload) as Block Kit: a header; per section its count
+    """The daily digest (bot.sla.digest.digest_payload) as Block Kit: a header; per section its count
     and groups (area · assignee: count); then each PQR, oldest due first, with an open button
     (`pqr.show`, value = radicado, as on the triage cards). At most DIGEST_ITEMS PQRs are shown,
     shared between the sections; a section with more says how many more."""

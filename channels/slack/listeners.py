@@ -15,10 +15,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.bootstrap import App
-from bot.grammar import GrammarError, parse
+from bot.commands.grammar import GrammarError, parse
 from bot.i18n import t
-from bot.replies import Visibility
-from bot.services import FilingRequest
+from bot.commands.replies import Visibility
+from bot.pqrs.service import FilingRequest
 from domain.errors import InvalidTransition, NotFound
 
 from channels.slack import blocks, modals

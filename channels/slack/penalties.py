@@ -20,9 +20,9 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.bootstrap import App
 from bot.i18n import t
-from bot.penalty_cards import APPROVE, PenaltyCard, parse_penalty_id
-from bot.penalty_report import PenaltyReport, chart_png
-from bot.replies import Reply
+from bot.penalties.cards import APPROVE, PenaltyCard, parse_penalty_id
+from bot.penalties.report import PenaltyReport, chart_png
+from bot.commands.replies import Reply
 from domain.errors import DomainError, InvalidInput, InvalidTransition, NotAllowed, NotFound
 from domain.penalty import AlreadyDecided, Penalty
 

@@ -11,8 +11,8 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.bootstrap import App
-from bot.penalty_cards import PenaltyCard
-from channels.base import ChannelError, Permanent, Retryable
+from bot.penalties.cards import PenaltyCard
+from bot.ports import ChannelError, Permanent, Retryable
 from domain.errors import NotFound
 
 from channels.slack.blocks import TEXT_LIMIT, digest_message, triage_message

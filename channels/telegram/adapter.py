@@ -17,14 +17,14 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 
-from bot.alerts import staff_destinations
+from bot.sla.alerts import staff_destinations
 from bot.bootstrap import App
 from bot.i18n import language_of, t
-from bot.manager_actions import ManagerActions, ManagerPress
-from bot.telegram_flow import TelegramFlow
-from bot.telegram_model import FileRef, Kind, Say
-from bot.telegram_support import TelegramSupport
-from channels.base import Permanent
+from bot.conversation.manager_actions import ManagerActions, ManagerPress
+from bot.conversation.filing import TelegramFlow
+from bot.conversation.model import FileRef, Kind, Say
+from bot.conversation.support import TelegramSupport
+from bot.ports import Permanent
 from channels.telegram import outbound, polling, webhook
 from channels.telegram.inbound import ManagerButton, Skip, classify
 from channels.telegram.penalties import TelegramPenalties

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from telegram import CallbackQuery, Message, Update, User
 
-from bot.telegram_model import ChatEvent, FileRef, Kind
+from bot.conversation.model import ChatEvent, FileRef, Kind
 
 COMMANDS: dict[str, Kind] = {
     "start": Kind.START, "cancelar": Kind.CANCEL, "cancel": Kind.CANCEL,

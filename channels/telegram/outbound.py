@@ -9,7 +9,7 @@ from typing import Any
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.i18n import t
-from channels.base import ChannelError, Permanent, Retryable
+from bot.ports import ChannelError, Permanent, Retryable
 
 TEXT_LIMIT = 4096
 # Kinds rendered with a catalogue header; anything else shows its subject and text.

@@ -1,7 +1,7 @@
 """Telegram side of penalty decisions: the decision request sent with its inline keyboard, and the
 manager's follow-up messages (the reason) answered and the keyboard message redrawn.
 
-The use case is `bot.telegram_penalties.TelegramPenaltyDecisions`; this module only talks to the
+The use case is `bot.conversation.penalty_decisions.TelegramPenaltyDecisions`; this module only talks to the
 Bot API."""
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 
 from bot.bootstrap import App
-from bot.manager_actions import ManagerActions
-from bot.penalty_cards import PenaltyCard
-from bot.telegram_model import ChatEvent, Choice
-from bot.telegram_penalties import TelegramPenaltyDecisions, card_html, keyboard
-from channels.base import Permanent
+from bot.conversation.manager_actions import ManagerActions
+from bot.penalties.cards import PenaltyCard
+from bot.conversation.model import ChatEvent, Choice
+from bot.conversation.penalty_decisions import TelegramPenaltyDecisions, card_html, keyboard
+from bot.ports import Permanent
 from channels.telegram import outbound
 
 log = logging.getLogger(__name__)

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.alerts import SlaAlerter
+from bot.sla.alerts import SlaAlerter
 from bot.bootstrap import App, build
 from bot.config import parse_config
-from bot.digest import MAX_ITEMS_PER_SECTION, queue_digest
-from bot.outbox_worker import OutboxWorker, RetryPolicy
+from bot.sla.digest import MAX_ITEMS_PER_SECTION, queue_digest
+from bot.outbox.worker import OutboxWorker, RetryPolicy
 from bot.runner import dead_letter_alert
-from bot.services import FilingRequest
+from bot.pqrs.service import FilingRequest
 from channels.slack import SlackChannel, build_adapter
 from channels.slack.blocks import DIGEST_ITEMS
 from channels.telegram import TelegramChannel

@@ -9,8 +9,8 @@ import pytest
 
 from bot.bootstrap import App, build
 from bot.config import parse_config
-from bot.replies import Visibility
-from bot.services import FilingRequest
+from bot.commands.replies import Visibility
+from bot.pqrs.service import FilingRequest
 from domain.pqr_types import PqrType
 from storage.db import SqlDatabase
 

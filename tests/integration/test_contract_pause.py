@@ -15,8 +15,8 @@ from sqlalchemy import Connection
 
 from bot.bootstrap import App, build
 from bot.config import parse_config
-from bot.serialize import pqr_json
-from bot.services import FilingRequest
+from bot.cli.serialize import pqr_json
+from bot.pqrs.service import FilingRequest
 from domain.pqr_types import PqrType, Status
 from domain.terms import Unit
 from storage.db import SqlDatabase, alembic_config

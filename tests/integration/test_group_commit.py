@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.group_commit import GroupCommitter
+from bot.intake.group_commit import GroupCommitter
 from storage.db import SqlDatabase
 from storage.ports import UnitOfWork
 from tests.integration.test_storage import T0

@@ -8,8 +8,8 @@ import datetime as dt
 import random
 from typing import Any
 
-from bot.outbox_worker import OutboxWorker, RetryPolicy
-from channels.base import Permanent, Retryable
+from bot.outbox.worker import OutboxWorker, RetryPolicy
+from bot.ports import Permanent, Retryable
 from storage.db import SqlDatabase
 from storage.ports import OutboxItem
 

@@ -14,9 +14,9 @@ from openpyxl import load_workbook
 
 from bot.bootstrap import App, build
 from bot.config import parse_config
-from bot.penalties import NewPenalty
-from bot.penalty_report import PenaltyReport, chart_png, report_json, write_xlsx
-from bot.services import FilingRequest
+from bot.penalties.service import NewPenalty
+from bot.penalties.report import PenaltyReport, chart_png, report_json, write_xlsx
+from bot.pqrs.service import FilingRequest
 from domain.errors import InvalidTransition, NotAllowed
 from domain.penalty import AlreadyDecided, EvidenceFile, PenaltyCategory, PenaltyStatus
 from domain.pqr_types import PqrType

@@ -6,8 +6,8 @@ import datetime as dt
 
 from bot.bootstrap import App, build
 from bot.config import parse_config
-from bot.scheduler import Scheduler
-from bot.services import FilingRequest
+from bot.sla.scheduler import Scheduler
+from bot.pqrs.service import FilingRequest
 from domain.pqr_types import PqrType
 from storage.db import SqlDatabase
 from storage.ports import OutboxItem

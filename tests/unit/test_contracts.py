@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, parse_config
-from bot.contracts_config import ContractsError, load_files, parse_documents
+from bot.contracts.files import ContractsError, load_files, parse_documents
 from domain.contracts import Segment
 from domain.penalty import PenaltyCategory
 from domain.pqr_types import PqrType

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.dates import UnreadableDate, When, parse_when
+from bot.commands.dates import UnreadableDate, When, parse_when
 from domain.calendar import BusinessCalendar
 
 BOGOTA = ZoneInfo("America/Bogota")

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.grammar import CANONICAL_VERBS, VERBS, GrammarError, parse
+from bot.commands.grammar import CANONICAL_VERBS, VERBS, GrammarError, parse
 
 SPANISH_ALIASES = {
     "ayuda": "help",

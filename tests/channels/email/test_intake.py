@@ -10,7 +10,7 @@ import aiosmtplib
 import pytest
 from sqlalchemy import text
 
-from channels.base import IncomingMessage
+from bot.ports import IncomingMessage
 from channels.email.parse import parse_bytes, pqr_type_from_subject, to_incoming
 from domain.pqr_types import Status
 from storage.ports import PqrFilter

@@ -16,8 +16,8 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from bot.bootstrap import build
 from bot.config import Relay, parse_config
-from bot.intake import intake_for
-from channels.base import Permanent, Retryable
+from bot.intake.service import intake_for
+from bot.ports import Permanent, Retryable
 from channels.email.adapter import EmailChannel
 from channels.email.outbound import RelaySession, build_message
 from storage.db import SqlDatabase

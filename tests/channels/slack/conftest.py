@@ -11,7 +11,7 @@ import pytest
 
 from bot.bootstrap import App, build
 from bot.config import parse_config
-from bot.services import FilingRequest
+from bot.pqrs.service import FilingRequest
 from channels.slack import SlackChannel, build_adapter
 from domain.pqr_types import PqrType
 from storage.db import SqlDatabase

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from bot.outbox_worker import OutboxWorker
-from channels.base import Permanent, Retryable
+from bot.outbox.worker import OutboxWorker
+from bot.ports import Permanent, Retryable
 from tests.channels.slack.conftest import NOW, Harness
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from bot.bootstrap import build
 from bot.config import parse_config
-from bot.outbox_worker import OutboxWorker
+from bot.outbox.worker import OutboxWorker
 from channels.slack import build_adapter
 from domain.events import Event
 from domain.penalty import PenaltyStatus

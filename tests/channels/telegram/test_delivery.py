@@ -7,8 +7,8 @@ import json
 import pytest
 
 from bot.config import ConfigError
-from bot.digest import queue_digest
-from bot.outbox_worker import OutboxWorker
+from bot.sla.digest import queue_digest
+from bot.outbox.worker import OutboxWorker
 from channels.telegram import build_adapter
 from storage.ports import PqrFilter
 from tests.channels.telegram.conftest import MANAGER, Harness

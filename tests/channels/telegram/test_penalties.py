@@ -15,8 +15,8 @@ import pytest
 
 from bot.bootstrap import build
 from bot.config import parse_config
-from bot.outbox_worker import OutboxWorker
-from bot.penalties import NewPenalty
+from bot.outbox.worker import OutboxWorker
+from bot.penalties.service import NewPenalty
 from channels.telegram import TelegramChannel
 from domain.events import Event
 from domain.penalty import PenaltyCategory, PenaltyStatus

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from bot.followups import excerpt
-from bot.outbox_worker import OutboxWorker
+from bot.pqrs.followups import excerpt
+from bot.outbox.worker import OutboxWorker
 from storage.ports import PqrFilter
 from tests.channels.telegram.conftest import MANAGER, Harness
 from tests.channels.telegram.helpers import file_pqr

@@ -12,11 +12,11 @@ import secrets
 import socket
 from dataclasses import dataclass
 
-from bot.alerts import SlaAlerter
+from bot.sla.alerts import SlaAlerter
 from bot.clock import Clock, system_clock
 from bot.config import Config
-from bot.digest import MAX_ITEMS_PER_SECTION, digest_due, queue_digest
-from bot.services import PqrService
+from bot.sla.digest import MAX_ITEMS_PER_SECTION, digest_due, queue_digest
+from bot.pqrs.service import PqrService
 from storage.ports import Database
 
 log = logging.getLogger(__name__)

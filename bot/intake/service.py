@@ -6,7 +6,7 @@ References) matching any stored message's external id, inbound or outbound; a Me
 that names its radicado (see `Notifier.new_message_id`). A closed PQR reopens when
 `reopen_closed`, otherwise the message files a new PQR.
 
-Concurrent calls share transactions (`bot.group_commit`): `receive` returns only after the
+Concurrent calls share transactions (`bot.intake.group_commit`): `receive` returns only after the
 message and its PQR changes are committed. In a batch, the messages that can only be new PQRs are
 filed together with one statement per table (`_process_many`); the others, or all of them when
 the bulk statements fail, go one by one, each in its own savepoint."""
@@ -20,12 +20,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.alerts import staff_destinations
-from bot.followups import StaffDestinations, followup_notices
-from bot.group_commit import GroupCommitter
+from bot.sla.alerts import staff_destinations
+from bot.pqrs.followups import StaffDestinations, followup_notices
+from bot.intake.group_commit import GroupCommitter
 from bot.i18n import t
-from bot.services import FilingRequest, PqrService
-from channels.base import IncomingMessage
+from bot.pqrs.service import FilingRequest, PqrService
+from bot.ports import IncomingMessage
 from domain.errors import DomainError
 from domain.pqr import Message, Pqr
 from domain.pqr_types import PqrType

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from bot.contracts import ContractService
-from bot.penalty_notices import PenaltyNotices
+from bot.contracts.service import ContractService
+from bot.penalties.notices import PenaltyNotices
 from bot.roles import Roles
 from domain.errors import DomainError, InvalidTransition, NotAllowed, NotFound
 from domain.events import ActionRefused

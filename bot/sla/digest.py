@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.config import Config
 from bot.i18n import t
-from bot.services import Digest
+from bot.pqrs.service import Digest
 from domain.calendar import BusinessCalendar
 from domain.pqr import Pqr
 from storage.ports import Database, OutboxItem

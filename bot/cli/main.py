@@ -6,27 +6,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import json
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot import penalty_cli
+from bot.cli import contracts as contracts_cli
+from bot.cli import penalties as penalty_cli
+from bot.cli.output import CLI_ACTOR, Refused, print_json
 from bot.bootstrap import App, build
 from bot.clock import clock_from_env
 from bot.config import ConfigError, config_path, load_config
-from bot.serialize import digest_json, pqr_json
-from bot.services import FilingRequest
+from bot.cli.serialize import digest_json, pqr_json
+from bot.pqrs.service import FilingRequest
 from domain.errors import DomainError, NotFound
 from domain.pqr_types import PqrType, Status
 from storage.ports import PqrFilter
-
-CLI_ACTOR = "cli:operator"
-
-
-class Refused(Exception):
-    """Exit 1 with this one-line reason."""
-
 
 def _instant(text: str) -> dt.datetime:
     try:
@@ -85,6 +79,7 @@ def parser() -> argparse.ArgumentParser:
     orr.add_argument("id", type=int)
 
     penalty_cli.add_parsers(sub)
+    contracts_cli.add_parsers(sub)
 
     console = sub.add_parser("console", help="a local chat with the /pqr grammar")
     console.add_argument("--as", dest="identity", required=True, help="e.g. slack:U123")
@@ -120,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
 async def _dispatch(app: App, args: argparse.Namespace) -> None:
     handlers: dict[str, Callable[[App, argparse.Namespace], Awaitable[None]]] = {
         "db": _db_upgrade, "pqr": _pqr, "digest": _digest, "console": _console, "outbox": _outbox,
-        "penalty": penalty_cli.penalty, "report": penalty_cli.report, "contracts": penalty_cli.contracts,
+        "penalty": penalty_cli.penalty, "report": penalty_cli.report, "contracts": contracts_cli.contracts,
     }
     try:
         await app.db.upgrade()
@@ -131,11 +126,6 @@ async def _dispatch(app: App, args: argparse.Namespace) -> None:
 
 async def _db_upgrade(app: App, args: argparse.Namespace) -> None:
     print("database at the latest schema")
-
-
-def _print_json(doc: Any) -> None:
-    json.dump(doc, sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")
 
 
 async def _pqr(app: App, args: argparse.Namespace) -> None:
@@ -153,7 +143,7 @@ async def _pqr(app: App, args: argparse.Namespace) -> None:
             raise Refused(str(exc)) from None
         assert pqr is not None
         if args.json:
-            _print_json(pqr_json(pqr, cal, now=now, warn_before_days=warn))
+            print_json(pqr_json(pqr, cal, now=now, warn_before_days=warn))
         else:
             print(f"{pqr.radicado}\t{pqr.type.value}\tdue {cal.local(pqr.due_at).isoformat()}")
     elif args.pqr_command == "list":
@@ -168,7 +158,7 @@ async def _pqr(app: App, args: argparse.Namespace) -> None:
         flt = PqrFilter(statuses=statuses, due_before=now if args.breached else None, limit=args.limit)
         pqrs = await app.service.list(flt, details=args.json)
         if args.json:
-            _print_json([pqr_json(p, cal, now=now, warn_before_days=warn) for p in pqrs])
+            print_json([pqr_json(p, cal, now=now, warn_before_days=warn) for p in pqrs])
         else:
             for p in pqrs:
                 sla = p.sla_state(now, cal, warn).value
@@ -180,7 +170,7 @@ async def _pqr(app: App, args: argparse.Namespace) -> None:
         except NotFound:
             raise Refused(f"PQR {args.radicado} not found") from None
         if args.json:
-            _print_json(pqr_json(pqr, cal, now=now, warn_before_days=warn))
+            print_json(pqr_json(pqr, cal, now=now, warn_before_days=warn))
         else:
             print(app.commands.card_text(app.commands.card(pqr, now)))
             for e in pqr.events:
@@ -192,12 +182,12 @@ async def _digest(app: App, args: argparse.Namespace) -> None:
     at = args.at or app.clock()
     digest = await app.service.digest(at, details=args.json)
     if args.send:
-        from bot.digest import queue_digest
+        from bot.sla.digest import queue_digest
         queued = await queue_digest(app.db, app.config, app.service.calendar, digest)
         print(f"digest queued for {queued} destination(s)", file=sys.stderr)
     cal = app.service.calendar
     if args.json:
-        _print_json(digest_json(digest, cal, warn_before_days=app.config.sla.warn_before_days))
+        print_json(digest_json(digest, cal, warn_before_days=app.config.sla.warn_before_days))
     else:
         for title, items in (("breached", digest.breached), ("due_today", digest.due_today),
                              ("due_soon", digest.due_soon)):
@@ -218,7 +208,7 @@ async def _outbox(app: App, args: argparse.Namespace) -> None:
     async with app.db.uow(readonly=True) as uow:
         items = await uow.outbox.list(status=args.status, limit=args.limit)
     if args.json:
-        _print_json([{"id": i.id, "channel": i.channel, "destination": i.destination, "status": i.status,
+        print_json([{"id": i.id, "channel": i.channel, "destination": i.destination, "status": i.status,
                       "attempts": i.attempts, "kind": i.payload.get("kind"), "radicado": i.payload.get("radicado"),
                       "next_attempt_at": i.next_attempt_at.isoformat() if i.next_attempt_at else None,
                       "sent_at": i.sent_at.isoformat() if i.sent_at else None, "last_error": i.last_error}

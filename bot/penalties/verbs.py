@@ -14,14 +14,14 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from bot.commands import Refusal, Verb
-from bot.contracts import ContractService
-from bot.grammar import ParsedCommand
+from bot.commands.handler import Refusal, Verb
+from bot.contracts.service import ContractService
+from bot.commands.grammar import ParsedCommand
 from bot.i18n import t
-from bot.penalties import BadMonth, NewPenalty, PenaltyService
-from bot.penalty_notices import evidence_summary, format_amount
-from bot.penalty_report import PenaltyReport, report_text
-from bot.replies import Button, Reply, Visibility
+from bot.penalties.service import BadMonth, NewPenalty, PenaltyService
+from bot.penalties.notices import evidence_summary, format_amount
+from bot.penalties.report import PenaltyReport, report_text
+from bot.commands.replies import Button, Reply, Visibility
 from domain.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
 from domain.penalty import AlreadyDecided, Penalty, PenaltyCategory, PenaltyStatus, parse_amount, parse_currency
 
@@ -181,7 +181,7 @@ class PenaltyCommands:
         if not month:
             raise Refusal("penalty.usage")
         report = PenaltyReport.of(month, await self.service.month(month))
-        # The Slack adapter posts `bot.penalty_report.chart_png(report)` with this reply.
+        # The Slack adapter posts `bot.penalties.report.chart_png(report)` with this reply.
         return Reply(text=report_text(report, self.lang), language=self.lang,
                      extra={"penalty_report_month": month})
 

@@ -1,55 +1,25 @@
-"""`pqrbot penalty …`, `pqrbot report penalties …` and `pqrbot contracts …` (DESIGN.md's CLI).
-Refusals raise `bot.cli.Refused` (exit 1 with one line on stderr)."""
+"""`pqrbot penalty …` and `pqrbot report penalties …` (DESIGN.md's CLI)."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import mimetypes
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from bot.contracts_config import ContractsError
-from bot.penalties import BadMonth, NewPenalty
-from bot.penalty_report import PenaltyReport, report_json, write_xlsx
-from bot.serialize import event_json
-from domain.calendar import BusinessCalendar
+from bot.penalties.service import BadMonth, NewPenalty
+from bot.penalties.report import PenaltyReport, report_json, write_xlsx
+from bot.cli.output import CLI_ACTOR, print_json, refuse
+from bot.cli.serialize import penalty_json
 from domain.errors import DomainError
 from domain.penalty import EvidenceFile, Penalty, PenaltyCategory, PenaltyStatus, parse_amount, parse_currency
 
 if TYPE_CHECKING:
     from bot.bootstrap import App
 
-CLI_ACTOR = "cli:operator"
-
-
-def _refuse(message: str) -> NoReturn:
-    from bot.cli import Refused
-    raise Refused(message)
-
-
-def _print_json(doc: Any) -> None:
-    json.dump(doc, sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")
-
-
-def penalty_json(p: Penalty, cal: BusinessCalendar) -> dict[str, Any]:
-    """A penalty as DESIGN.md fixes it; `amount` is the decimal string exactly as given."""
-    return {"id": p.id, "client": p.client, "category": p.category.value, "amount": str(p.amount),
-            "currency": p.currency, "status": p.status.value, "area": p.area, "pqr": p.pqr,
-            "contract": p.contract, "description": p.description,
-            "registered_at": cal.local(p.registered_at).isoformat(),
-            "decision": p.decision.value if p.decision else None, "decided_by": p.decided_by,
-            "decision_reason": p.decision_reason,
-            "evidence": [{"text": e.text, "author": e.author, "at": cal.local(e.at).isoformat(),
-                          "files": [{"filename": f.filename, "content_type": f.content_type, "size": f.size,
-                                     "sha256": f.sha256} for f in e.files]} for e in p.evidence],
-            "events": [event_json(e, cal) for e in p.events]}
-
-
 def add_parsers(sub: Any) -> None:
-    """Add `penalty`, `report` and `contracts` to the top-level subparsers."""
+    """Add `penalty` and `report` to the top-level subparsers."""
     pen = sub.add_parser("penalty", help="contractual penalties")
     ps = pen.add_subparsers(dest="penalty_command", required=True)
     new = ps.add_parser("new", help="register a penalty (the area is asked for evidence)")
@@ -92,17 +62,12 @@ def add_parsers(sub: Any) -> None:
     rp.add_argument("--xlsx", help="also write the workbook to this file")
     rp.add_argument("--json", action="store_true")
 
-    con = sub.add_parser("contracts", help="clients, contracts (ANS) and areas")
-    cs = con.add_subparsers(dest="contracts_command", required=True)
-    cs.add_parser("reload", help="re-read the contract files; running instances pick them up")
-    cl = cs.add_parser("list", help="the clients and contracts in force")
-    cl.add_argument("--json", action="store_true")
 
 
 def _print_penalty(app: App, p: Penalty, as_json: bool) -> None:
     cal = app.penalties.calendar
     if as_json:
-        _print_json(penalty_json(p, cal))
+        print_json(penalty_json(p, cal))
         return
     print(f"{p.id}\t{p.client}\t{p.category.value}\t{p.currency} {p.amount}\t{p.area}\t{p.status.value}\t{p.pqr or '-'}")
 
@@ -123,7 +88,7 @@ async def penalty(app: App, args: argparse.Namespace) -> None:
         elif args.penalty_command == "list":
             found = await svc.list(status=PenaltyStatus(args.status) if args.status else None)
             if args.json:
-                _print_json([penalty_json(p, svc.calendar) for p in found])
+                print_json([penalty_json(p, svc.calendar) for p in found])
             else:
                 for p in found:
                     _print_penalty(app, p, False)
@@ -140,7 +105,7 @@ async def penalty(app: App, args: argparse.Namespace) -> None:
         elif args.penalty_command == "paid":
             _print_penalty(app, await svc.mark_paid(args.id, actor=args.identity, now=now), args.json)
     except DomainError as exc:
-        _refuse(f"penalty: {_reason(exc)}")
+        refuse(f"penalty: {_reason(exc)}")
 
 
 def _reason(exc: DomainError) -> str:
@@ -160,7 +125,7 @@ def _read_file(name: str) -> EvidenceFile:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        _refuse(f"penalty: cannot read {name} ({exc.strerror})")
+        refuse(f"penalty: cannot read {name} ({exc.strerror})")
     content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     return EvidenceFile(filename=path.name, content_type=content_type, data=data)
 
@@ -170,47 +135,14 @@ async def report(app: App, args: argparse.Namespace) -> None:
     try:
         found = await app.penalties.month(args.month)
     except BadMonth:
-        _refuse(f"report: {args.month!r} is not a month (YYYY-MM)")
+        refuse(f"report: {args.month!r} is not a month (YYYY-MM)")
     rep = PenaltyReport.of(args.month, found)
     cal = app.penalties.calendar
     if args.xlsx:
         write_xlsx(rep, args.xlsx, cal)
         print(f"workbook written to {args.xlsx}", file=sys.stderr)
     if args.json:
-        _print_json(report_json(rep, cal))
+        print_json(report_json(rep, cal))
     else:
-        from bot.penalty_report import report_text
+        from bot.penalties.report import report_text
         print(report_text(rep, app.config.language))
-
-
-async def contracts(app: App, args: argparse.Namespace) -> None:
-    """`pqrbot contracts reload|list [--json]`."""
-    if args.contracts_command == "reload":
-        try:
-            registry = await app.contracts.reload(now=app.clock())
-        except ContractsError as exc:
-            _refuse(str(exc).replace("\n", "; "))
-        print(f"{len(registry.clients)} client(s), {len(registry.contracts)} contract(s), "
-              f"{len(registry.areas)} area(s) loaded")
-        return
-    registry = await app.contracts.registry()
-    if args.json:
-        _print_json({
-            "clients": [{"name": c.name, "nit": c.nit, "segment": c.segment.value, "email_domains": list(c.email_domains),
-                         "addresses": list(c.addresses), "telegram_users": list(c.telegram_users),
-                         "contract": c.contract} for c in registry.clients],
-            "contracts": [{"name": k.name, "client": k.client, "pauses_when_waiting": k.terms.pauses_when_waiting,
-                           "targets": {t.value: {"first_response": k.terms.first_response[t].label()
-                                                 if t in k.terms.first_response else None,
-                                                 "resolution": k.terms.resolution[t].label()
-                                                 if t in k.terms.resolution else None}
-                                       for t in sorted(set(k.terms.resolution) | set(k.terms.first_response))},
-                           "penalties": [{"category": c.category.value, "description": c.description,
-                                          "amount": str(c.amount) if c.amount is not None else None,
-                                          "currency": c.currency} for c in k.clauses]}
-                          for k in registry.contracts],
-            "areas": [{"name": a.name, "slack_channel": a.slack_channel, "slack_user": a.slack_user,
-                       "emails": list(a.emails)} for a in registry.areas]})
-        return
-    for c in registry.clients:
-        print(f"{c.name}\t{c.segment.value}\t{c.nit or '-'}\t{c.contract or '-'}\t{', '.join(c.email_domains)}")

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.i18n import language_of, t
-from bot.manager_actions import ActionResult, ManagerActions, ManagerPress
-from bot.penalties import PenaltyService
-from bot.penalty_cards import APPROVE, REJECT, PenaltyCard, parse_penalty_id
+from bot.conversation.manager_actions import ActionResult, ManagerActions, ManagerPress
+from bot.penalties.service import PenaltyService
+from bot.penalties.cards import APPROVE, REJECT, PenaltyCard, parse_penalty_id
 from bot.roles import Roles
-from bot.telegram_model import ChatEvent, Choice, Kind, Say
+from bot.conversation.model import ChatEvent, Choice, Kind, Say
 from domain.errors import DomainError, InvalidInput, InvalidTransition, NotAllowed, NotFound
 from domain.penalty import AlreadyDecided, Penalty
 from storage.ports import Database, TelegramConversation

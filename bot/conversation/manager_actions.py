@@ -2,7 +2,7 @@
 
 A registry maps an action name to a handler. Every press goes through `run`, which checks the
 role again (a forwarded or old keyboard grants nothing) and writes a refusal to the audit trail.
-Penalty decisions plug in with `register("penalty_approve", …)` (bot.telegram_penalties)."""
+Penalty decisions plug in with `register("penalty_approve", …)` (bot.conversation.penalty_decisions)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from bot.i18n import t
 from bot.roles import Roles
-from bot.services import PqrService
-from bot.telegram_model import Choice
+from bot.pqrs.service import PqrService
+from bot.conversation.model import Choice
 from domain.errors import DomainError, NotFound
 
 

@@ -13,7 +13,7 @@ import json
 import logging
 from typing import Any
 
-from bot.contracts_config import ContractsError, load_files, parse_documents, read_files
+from bot.contracts.files import ContractsError, load_files, parse_documents, read_files
 from domain.contracts import ContractRegistry
 from domain.terms import ContractTerms
 from storage.ports import Database, UnitOfWork

@@ -16,9 +16,9 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.i18n import language_of, t
-from bot.services import FilingRequest, PqrService
-from bot.telegram_model import ChatEvent, Choice, FetchFile, FileRef, Kind, Say
-from bot.telegram_support import TelegramSupport
+from bot.pqrs.service import FilingRequest, PqrService
+from bot.conversation.model import ChatEvent, Choice, FetchFile, FileRef, Kind, Say
+from bot.conversation.support import TelegramSupport
 from domain.pqr_types import PqrType
 from storage.ports import StoredAttachment, TelegramConversation, UnitOfWork
 

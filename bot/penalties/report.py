@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.i18n import t
-from bot.penalty_notices import format_amount
+from bot.penalties.notices import format_amount
 from domain.calendar import BusinessCalendar
 from domain.penalty import Penalty, PenaltyCategory
 

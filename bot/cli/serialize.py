@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from bot.services import Digest
+from bot.pqrs.service import Digest
 from domain.calendar import BusinessCalendar
 from domain.events import Event
+from domain.penalty import Penalty
 from domain.pqr import Pqr
 
 
@@ -54,3 +55,17 @@ def digest_json(d: Digest, cal: BusinessCalendar, *, warn_before_days: int = 2) 
         return [pqr_json(p, cal, now=d.at, warn_before_days=warn_before_days) for p in items]
     return {"at": _iso(d.at, cal), "breached": many(d.breached), "due_today": many(d.due_today),
             "due_soon": many(d.due_soon)}
+
+
+def penalty_json(p: Penalty, cal: BusinessCalendar) -> dict[str, Any]:
+    """A penalty as DESIGN.md fixes it; `amount` is the decimal string exactly as given."""
+    return {"id": p.id, "client": p.client, "category": p.category.value, "amount": str(p.amount),
+            "currency": p.currency, "status": p.status.value, "area": p.area, "pqr": p.pqr,
+            "contract": p.contract, "description": p.description,
+            "registered_at": cal.local(p.registered_at).isoformat(),
+            "decision": p.decision.value if p.decision else None, "decided_by": p.decided_by,
+            "decision_reason": p.decision_reason,
+            "evidence": [{"text": e.text, "author": e.author, "at": cal.local(e.at).isoformat(),
+                          "files": [{"filename": f.filename, "content_type": f.content_type, "size": f.size,
+                                     "sha256": f.sha256} for f in e.files]} for e in p.evidence],
+            "events": [event_json(e, cal) for e in p.events]}

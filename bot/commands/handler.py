@@ -9,12 +9,12 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot.dates import UnreadableDate, parse_when
-from bot.grammar import GrammarError, ParsedCommand, parse
+from bot.commands.dates import UnreadableDate, parse_when
+from bot.commands.grammar import GrammarError, ParsedCommand, parse
 from bot.i18n import t
-from bot.replies import Button, PqrCard, Reply, Visibility
+from bot.commands.replies import Button, PqrCard, Reply, Visibility
 from bot.roles import Roles
-from bot.services import FilingRequest, PqrService
+from bot.pqrs.service import FilingRequest, PqrService
 from domain.errors import ExtensionRefused, InvalidInput, InvalidTransition, NotFound
 from domain.pqr import Pqr
 from domain.pqr_types import PqrType, Status
@@ -57,7 +57,7 @@ class CommandHandler:
             "close": self._close, "reopen": self._reopen, "due": self._due, "stats": self._stats,
             "new": self._new,
         }
-        self.verbs.update(extra_verbs or {})  # e.g. `penalty`, `contract` (bot.penalty_commands)
+        self.verbs.update(extra_verbs or {})  # e.g. `penalty`, `contract` (bot.penalties.verbs)
 
     # -- entry point ----------------------------------------------------------------------------
     async def handle(self, actor: str, text: str, now: dt.datetime) -> Reply:

@@ -8,10 +8,10 @@ import json
 import logging
 
 from bot.clock import Clock
-from bot.followups import StaffDestinations, followup_notices
+from bot.pqrs.followups import StaffDestinations, followup_notices
 from bot.i18n import t
-from bot.services import PqrService
-from bot.telegram_model import ChatEvent, Say
+from bot.pqrs.service import PqrService
+from bot.conversation.model import ChatEvent, Say
 from domain.customer import identity
 from domain.errors import NotFound
 from domain.events import Event

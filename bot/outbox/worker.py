@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from bot.clock import Clock
-from channels.base import ChannelAdapter, Permanent, Retryable
+from bot.ports import ChannelAdapter, Permanent, Retryable
 from storage.ports import Database, OutboxItem
 
 log = logging.getLogger(__name__)

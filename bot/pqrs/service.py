@@ -1,5 +1,5 @@
 """Use cases: each one runs in one transaction (records + outbox rows) and takes `now` and the
-acting identity. Role checks live in `bot.commands`; these services trust their caller."""
+acting identity. Role checks live in `bot.commands.handler`; these services trust their caller."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from bot.notifications import Notifier
+from bot.pqrs.notices import Notifier
 from domain.customer import Customer, identity
 from domain.errors import NotFound
 from domain.events import ActionRefused
@@ -52,7 +52,7 @@ class Digest:
 
 
 class ContractLinker(Protocol):
-    """Which contract a sender's PQR falls under (`bot.contracts.ContractService`)."""
+    """Which contract a sender's PQR falls under (`bot.contracts.service.ContractService`)."""
 
     async def terms_for(self, uow: UnitOfWork, *, email: str | None,
                         telegram_user: int | None) -> ContractTerms | None: ...

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.i18n import t
-from bot.penalty_notices import evidence_summary, format_amount
+from bot.penalties.notices import evidence_summary, format_amount
 from domain.penalty import Penalty, PenaltyStatus
 
 APPROVE, REJECT = "penalty_approve", "penalty_reject"
@@ -63,7 +63,7 @@ class PenaltyCard:
 
     @classmethod
     def of_payload(cls, payload: dict[str, Any]) -> PenaltyCard:
-        """The card of a "penalty_decision" outbox payload (see bot.penalty_notices)."""
+        """The card of a "penalty_decision" outbox payload (see bot.penalties.notices)."""
         lang = str(payload.get("language") or "es")
         evidence = tuple(
             EvidenceLine(text=str(e.get("text") or ""), author=str(e.get("author") or ""),
