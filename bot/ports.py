@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from bot.outbox.payloads import OutboxPayload
+
 
 @dataclass(frozen=True)
 class Attachment:
@@ -60,6 +62,6 @@ class ChannelAdapter(Protocol):
 
     async def stop(self) -> None: ...
 
-    async def send(self, destination: str, payload: dict[str, Any]) -> str | None:
+    async def send(self, destination: str, payload: OutboxPayload) -> str | None:
         """Deliver; returns the platform's id for the sent message when it has one.
-        Raises Retryable or Permanent."""
+        Raises Retryable or Permanent (a kind the adapter has no renderer for is Permanent)."""

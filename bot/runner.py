@@ -9,10 +9,11 @@ import logging
 import signal
 import sys
 
-from bot.bootstrap import App, build
+from bot.bootstrap import App, build, channels
 from bot.clock import Clock
 from bot.config import Config, ConfigError
-from bot.i18n import t
+from bot.i18n import tn
+from bot.outbox.payloads import OutboxDead
 from bot.outbox.worker import DeadLetterHook, OutboxWorker, RetryPolicy
 from bot.sla.scheduler import Scheduler
 from storage.db import CHECKPOINT_EVERY_S
@@ -43,27 +44,6 @@ def run(config: Config, *, clock: Clock) -> int:
         return 0
 
 
-def build_channels(app: App) -> list[ChannelAdapter]:
-    """The adapters the config enables, in start order."""
-    cfg = app.config.channels
-    adapters: list[ChannelAdapter] = []
-    if cfg.console.enabled:
-        from channels.console.adapter import ConsoleChannel
-        identity = app.config.roles.staff[0] if app.config.roles.staff else "console:operator"
-        adapters.append(ConsoleChannel(app.commands, identity, app.clock))
-    if cfg.email.enabled:
-        from bot.intake.service import intake_for
-        from channels.email.adapter import EmailChannel
-        adapters.append(EmailChannel(cfg.email, intake_for(app), app.clock))
-    if cfg.slack.enabled:
-        from channels.slack import build_adapter as build_slack
-        adapters.append(build_slack(app))
-    if cfg.telegram.enabled:
-        from channels.telegram import build_adapter as build_telegram
-        adapters.append(build_telegram(app))
-    return adapters
-
-
 def dead_letter_alert(app: App) -> DeadLetterHook:
     """Tell staff (the Slack triage channel, when Slack is on) about a message that went dead."""
     slack = app.config.channels.slack
@@ -71,11 +51,11 @@ def dead_letter_alert(app: App) -> DeadLetterHook:
     async def alert(item: OutboxItem, error: str) -> None:
         if not (slack.enabled and slack.triage_channel) or item.channel == "slack":
             return   # nowhere else to say it; the worker has logged it
-        text = t(app.config.language, "outbox.dead", channel=item.channel, destination=item.destination,
-                 attempts=item.attempts + 1, radicado=item.payload.get("radicado") or "-", error=error[:200])
+        text = tn(app.config.language, "outbox.dead", item.attempts + 1, channel=item.channel,
+                  destination=item.destination, radicado=item.payload.get("radicado") or "-", error=error[:200])
         async with app.db.uow() as uow:
             await uow.outbox.put(OutboxItem(channel="slack", destination=slack.triage_channel,
-                                            payload={"kind": "outbox_dead", "text": text}, pqr_id=item.pqr_id,
+                                            payload=OutboxDead(text=text).stored(), pqr_id=item.pqr_id,
                                             dedupe_key=f"dead:{item.id}:{item.attempts}"), now=app.clock())
             await uow.commit()
 
@@ -108,7 +88,7 @@ async def serve(app: App, *, stop: asyncio.Event | None = None) -> int:
     started: list[ChannelAdapter] = []
     tasks: list[asyncio.Task[None]] = []
     try:
-        for adapter in build_channels(app):
+        for adapter in channels(app):
             try:
                 await adapter.start()
             except OSError as exc:   # a port in use, an address that is not ours, …

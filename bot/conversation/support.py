@@ -3,15 +3,15 @@ by reply, the map from bot messages to PQRs, and a customer who blocked the bot.
 
 from __future__ import annotations
 
-import html
 import json
 import logging
 
 from bot.clock import Clock
+from bot.outbox.payloads import Alert
 from bot.pqrs.followups import StaffDestinations, followup_notices
 from bot.i18n import t
 from bot.pqrs.service import PqrService
-from bot.conversation.model import ChatEvent, Say
+from bot.conversation.model import ChatEvent, Say, Text
 from domain.customer import identity
 from domain.errors import NotFound
 from domain.events import Event
@@ -37,14 +37,14 @@ class TelegramSupport:
 
     def _instant(self, pqr: Pqr, lang: str, which: str = "due") -> str:
         when = pqr.due_at if which == "due" else pqr.received_at
-        return html.escape(self.service.notifier.format_instant(when, lang))
+        return self.service.notifier.format_instant(when, lang)
 
     # -- answers about PQRs ---------------------------------------------------------------------
     def filed_say(self, pqr: Pqr, lang: str) -> Say:
         """The answer to Confirmar: radicado and due date (local time), remembered as about the PQR."""
         assert pqr.radicado is not None and pqr.id is not None
-        text = t(lang, "tg.filed", type=html.escape(t(lang, f"type.{pqr.type.value}").lower()),
-                 radicado=html.escape(pqr.radicado), due=self._instant(pqr, lang))
+        text = Text.of(lang, "tg.filed", type=t(lang, f"type.{pqr.type.value}").lower(), radicado=pqr.radicado,
+                       due=self._instant(pqr, lang))
         return Say(text, edit=True, about=(pqr.radicado, pqr.id))
 
     async def filed_answer(self, chat_id: int, message_id: int | None, lang: str) -> Say | None:
@@ -67,17 +67,19 @@ class TelegramSupport:
         except NotFound:
             pqr = None
         if pqr is None or pqr.customer.telegram_chat_id != chat_id:
-            return Say(t(lang, "tg.not_found", radicado=html.escape(radicado[:40])))
+            return Say(Text.of(lang, "tg.not_found", radicado=radicado[:40]))
         return self.status_say(pqr, lang)
 
     def status_say(self, pqr: Pqr, lang: str) -> Say:
         """A PQR's number, type, status, filing and due dates."""
         assert pqr.radicado is not None and pqr.id is not None
-        text = t(lang, "tg.status", radicado=html.escape(pqr.radicado),
-                 type=html.escape(t(lang, f"type.{pqr.type.value}")),
-                 status=html.escape(t(lang, f"status.{pqr.status.value}")),
-                 received=self._instant(pqr, lang, "received"), due=self._instant(pqr, lang))
-        return Say(text, about=(pqr.radicado, pqr.id))
+        return Say(self.status_text(pqr, lang), about=(pqr.radicado, pqr.id))
+
+    def status_text(self, pqr: Pqr, lang: str) -> Text:
+        """Number, type, status, filing and due dates (shown to the customer and to managers)."""
+        return Text.of(lang, "tg.status", radicado=pqr.radicado or "", type=t(lang, f"type.{pqr.type.value}"),
+                       status=t(lang, f"status.{pqr.status.value}"), received=self._instant(pqr, lang, "received"),
+                       due=self._instant(pqr, lang))
 
     async def my_pqrs(self, uow: UnitOfWork, chat_id: int, lang: str) -> Say:
         """The latest PQRs filed from this chat."""
@@ -86,11 +88,11 @@ class TelegramSupport:
             PqrFilter(statuses=(), customer_id=customer.id), details=False)
         found = [p for p in found if p.customer.telegram_chat_id == chat_id]
         if not found:
-            return Say(t(lang, "tg.no_pqrs"))
+            return Say(Text.of(lang, "tg.no_pqrs"))
         found.sort(key=lambda p: p.received_at, reverse=True)
-        lines = [f"• <b>{html.escape(p.radicado or '')}</b> — {html.escape(t(lang, f'status.{p.status.value}'))}"
-                 f" — {self._instant(p, lang)}" for p in found[:MY_PQRS_LIMIT]]
-        return Say(t(lang, "tg.my_pqrs", lines="\n".join(lines)))
+        lines = tuple(Text.of(lang, "tg.my_pqrs.line", radicado=p.radicado or "", status=t(lang, f"status.{p.status.value}"),
+                              due=self._instant(p, lang)) for p in found[:MY_PQRS_LIMIT])
+        return Say(Text.of(lang, "tg.my_pqrs", lines=lines))
 
     # -- follow-ups -----------------------------------------------------------------------------
     async def radicado_for_message(self, chat_id: int, message_id: int) -> str | None:
@@ -120,7 +122,7 @@ class TelegramSupport:
                 await uow.outbox.put(item, now=ev.at)
             await uow.commit()
         assert pqr.id is not None
-        return [Say(t(lang, "tg.followup_added", radicado=html.escape(radicado)), reply_to=ev.message_id,
+        return [Say(Text.of(lang, "tg.followup_added", radicado=radicado), reply_to=ev.message_id,
                     about=(radicado, pqr.id))]
 
     async def keep_unreadable(self, update_id: int | None, data: object, error: str) -> None:
@@ -172,7 +174,7 @@ class TelegramSupport:
             if triage:
                 await uow.outbox.put(OutboxItem(
                     channel="slack", destination=triage, pqr_id=pqr.id if pqr else None,
-                    payload={"kind": "alert", "alert": "unreachable", "radicado": radicado, "text": note},
+                    payload=Alert(alert="unreachable", radicado=radicado, text=note).stored(),
                     dedupe_key=f"telegram-unreachable:{chat_id}:{radicado}:{now.date().isoformat()}"), now=now)
             await uow.commit()
         log.warning("telegram chat %s blocked the bot (%s)", chat_id, reason)

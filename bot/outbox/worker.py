@@ -2,7 +2,9 @@
 
 Delivery is at least once per claim lease and effectively once: a row is marked sent in its own
 transaction right after the adapter accepts it, and a row another worker holds is never claimed.
-Failures retry with exponential backoff and jitter; after `max_attempts` the row is dead.
+Failures retry with exponential backoff and jitter; after `max_attempts` the row is dead. The
+adapter gets the row's payload parsed into its kind (bot.outbox.payloads); a payload that does not
+parse goes dead at once, unsent, rather than being guessed at.
 
 When an adapter says its whole channel is down (`Retryable(channel_down=True)`: the relay refuses
 connections), the row that found out counts a failed attempt, the channel's other claimed rows
@@ -20,6 +22,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from bot.clock import Clock
+from bot.outbox.payloads import InvalidPayload, parse
 from bot.ports import ChannelAdapter, Permanent, Retryable
 from storage.ports import Database, OutboxItem
 
@@ -108,7 +111,11 @@ class OutboxWorker:
         assert item.id is not None
         adapter = self.adapters[item.channel]
         try:
-            await adapter.send(item.destination, item.payload)
+            payload = parse(item.payload)
+        except InvalidPayload as exc:   # never guess: a row that does not parse is not sent
+            return await self._failed(item, f"permanent: {exc}", None, give_up=True)
+        try:
+            await adapter.send(item.destination, payload)
         except Retryable as exc:
             return await self._failed(item, f"retryable: {exc}", exc.retry_after, channel_down=exc.channel_down)
         except Permanent as exc:

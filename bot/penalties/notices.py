@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from bot.i18n import t
+from bot.i18n.formats import format_amount
+from bot.outbox.payloads import (DecisionAction, EvidenceEntry, EvidenceFile, PenaltyClientNotice, PenaltyDecision,
+                                 PenaltyEvidenceRequest, PenaltyNotice, PenaltyPaymentAuthorization)
 from domain.calendar import BusinessCalendar
 from domain.contracts import Area, Client
 from domain.customer import reachable
@@ -22,14 +24,6 @@ from domain.penalty import Penalty
 from storage.ports import OutboxItem
 
 SUMMARY_CHARS = 500
-
-
-def format_amount(amount: Decimal, currency: str, lang: str) -> str:
-    """`COP 1.500.000,50` (es) or `COP 1,500,000.50` (en), from the exact Decimal."""
-    text = f"{amount:,}"
-    if lang == "es":
-        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
-    return f"{currency} {text}"
 
 
 @dataclass(frozen=True)
@@ -50,15 +44,16 @@ class PenaltyNotices:
                 "currency": p.currency, "amount_text": format_amount(p.amount, p.currency, lang), "area": p.area,
                 "pqr": p.pqr, "status": p.status.value, "description": p.description, "language": lang}
 
-    def _rows(self, kind: str, p: Penalty, targets: list[tuple[str, str]], payload: dict[str, Any],
+    def _rows(self, p: Penalty, targets: list[tuple[str, str]], notice: PenaltyNotice,
               key: str) -> list[OutboxItem]:
+        payload = notice.stored()
         seen: set[tuple[str, str]] = set()
         rows = []
         for channel, destination in targets:
             if channel not in self.enabled or (channel, destination) in seen:
                 continue
             seen.add((channel, destination))
-            rows.append(OutboxItem(channel=channel, destination=destination, payload={"kind": kind, **payload},
+            rows.append(OutboxItem(channel=channel, destination=destination, payload=dict(payload),
                                    dedupe_key=f"penalty:{p.id}:{key}:{channel}:{destination}"))
         return rows
 
@@ -69,12 +64,13 @@ class PenaltyNotices:
         lang, f = self.language, self._fields(p)
         targets = [("slack", c) for c in (area.slack_channel, area.slack_user) if c]
         targets += [("email", e) for e in area.emails]
-        payload = {**f, "subject": t(lang, "penalty.notice.evidence_subject", id=p.id, client=p.client),
-                   "text": t(lang, "penalty.notice.evidence_text", id=p.id, client=p.client,
-                             category=f["category_label"], amount=f["amount_text"], area=p.area,
-                             description=p.description or "—"),
-                   "auto_submitted": True}
-        return self._rows("penalty_evidence_request", p, targets, payload, "evidence_request")
+        payload = PenaltyEvidenceRequest(
+            **f, subject=t(lang, "penalty.notice.evidence_subject", id=p.id, client=p.client),
+            text=t(lang, "penalty.notice.evidence_text", id=p.id, client=p.client,
+                   category=f["category_label"], amount=f["amount_text"], area=p.area,
+                   description=p.description or "—"),
+            auto_submitted=True)
+        return self._rows(p, targets, payload, "evidence_request")
 
     def decision_request(self, p: Penalty) -> list[OutboxItem]:
         """To every manager: the case card with Aprobar / Rechazar actions."""
@@ -82,18 +78,19 @@ class PenaltyNotices:
         summary = evidence_summary(p)
         targets = [r for m in self.managers if (r := reachable(m)) is not None]
         value = str(p.id)
-        payload = {**f, "evidence_summary": summary,
-                   "evidence": [{"text": e.text, "author": e.author, "at": self.calendar.local(e.at).isoformat(),
-                                 "files": [{"filename": x.filename, "size": x.size, "sha256": x.sha256}
-                                           for x in e.files]} for e in p.evidence],
-                   "actions": [{"action": "penalty_approve", "value": value, "label": t(lang, "penalty.button.approve")},
-                               {"action": "penalty_reject", "value": value, "label": t(lang, "penalty.button.reject")}],
-                   "subject": t(lang, "penalty.notice.decision_subject", id=p.id, client=p.client),
-                   "text": t(lang, "penalty.notice.decision_text", id=p.id, client=p.client,
-                             category=f["category_label"], amount=f["amount_text"], area=p.area,
-                             evidence=summary or "—"),
-                   "auto_submitted": True}
-        return self._rows("penalty_decision", p, targets, payload, "decision")
+        payload = PenaltyDecision(
+            **f, evidence_summary=summary,
+            evidence=[EvidenceEntry(text=e.text, author=e.author, at=self.calendar.local(e.at).isoformat(),
+                                    files=[EvidenceFile(filename=x.filename, size=x.size, sha256=x.sha256)
+                                           for x in e.files]) for e in p.evidence],
+            actions=[DecisionAction(action="penalty_approve", value=value, label=t(lang, "penalty.button.approve")),
+                     DecisionAction(action="penalty_reject", value=value, label=t(lang, "penalty.button.reject"))],
+            subject=t(lang, "penalty.notice.decision_subject", id=p.id, client=p.client),
+            text=t(lang, "penalty.notice.decision_text", id=p.id, client=p.client,
+                   category=f["category_label"], amount=f["amount_text"], area=p.area,
+                   evidence=summary or "—"),
+            auto_submitted=True)
+        return self._rows(p, targets, payload, "decision")
 
     def client_notice(self, p: Penalty, client: Client | None) -> list[OutboxItem]:
         """To the client's contacts: the company's decision and its reason."""
@@ -101,27 +98,28 @@ class PenaltyNotices:
             return []
         lang, f = self.language, self._fields(p)
         decision = t(lang, f"penalty.status.{p.decision.value}") if p.decision else ""
-        payload = {**f, "decision": p.decision.value if p.decision else None, "reason": p.decision_reason,
-                   "subject": t(lang, "penalty.notice.client_subject", id=p.id),
-                   "text": t(lang, "penalty.notice.client_text", id=p.id, client=p.client,
-                             category=f["category_label"], amount=f["amount_text"], decision=decision,
-                             reason=p.decision_reason or "—"),
-                   "auto_submitted": True}
-        return self._rows("penalty_client_notice", p, [("email", e) for e in client.contact_emails()],
-                          payload, "client")
+        payload = PenaltyClientNotice(
+            **f, decision=p.decision.value if p.decision else None, reason=p.decision_reason,
+            subject=t(lang, "penalty.notice.client_subject", id=p.id),
+            text=t(lang, "penalty.notice.client_text", id=p.id, client=p.client,
+                   category=f["category_label"], amount=f["amount_text"], decision=decision,
+                   reason=p.decision_reason or "—"),
+            auto_submitted=True)
+        return self._rows(p, [("email", e) for e in client.contact_emails()], payload, "client")
 
     def payment_authorization(self, p: Penalty) -> list[OutboxItem]:
         """To accounting (Slack channel and emails): pay this accepted penalty."""
         lang, f = self.language, self._fields(p)
         targets = ([("slack", self.accounting_slack)] if self.accounting_slack else [])
         targets += [("email", e) for e in self.accounting_emails]
-        payload = {**f, "decided_by": p.decided_by, "reason": p.decision_reason,
-                   "subject": t(lang, "penalty.notice.payment_subject", id=p.id, client=p.client),
-                   "text": t(lang, "penalty.notice.payment_text", id=p.id, client=p.client,
-                             category=f["category_label"], amount=f["amount_text"], area=p.area,
-                             by=p.decided_by or "—", reason=p.decision_reason or "—"),
-                   "auto_submitted": True}
-        return self._rows("penalty_payment_authorization", p, targets, payload, "payment")
+        payload = PenaltyPaymentAuthorization(
+            **f, decided_by=p.decided_by, reason=p.decision_reason,
+            subject=t(lang, "penalty.notice.payment_subject", id=p.id, client=p.client),
+            text=t(lang, "penalty.notice.payment_text", id=p.id, client=p.client,
+                   category=f["category_label"], amount=f["amount_text"], area=p.area,
+                   by=p.decided_by or "—", reason=p.decision_reason or "—"),
+            auto_submitted=True)
+        return self._rows(p, targets, payload, "payment")
 
 
 def evidence_summary(p: Penalty) -> str:

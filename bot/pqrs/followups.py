@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.i18n import t
+from bot.outbox.payloads import Followup
 from domain.pqr import Message, Pqr
 from storage.ports import OutboxItem
 
@@ -45,7 +46,7 @@ def followup_notices(pqr: Pqr, message: Message, *, language: str, staff: StaffD
     subject = t(language, "followup.subject", radicado=pqr.radicado)
     key = message.id if message.id is not None else message.external_id
     return [OutboxItem(channel=channel, destination=destination, pqr_id=pqr.id,
-                       payload={"kind": "followup", "radicado": pqr.radicado, "language": language,
-                                "subject": subject, "text": text},
+                       payload=Followup(radicado=pqr.radicado, language=language, subject=subject,
+                                        text=text).stored(),
                        dedupe_key=f"followup:{pqr.radicado}:{key}:{channel}:{destination}")
             for channel, destination in followup_targets(pqr, staff, triage)]

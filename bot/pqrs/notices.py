@@ -11,6 +11,8 @@ import uuid
 from dataclasses import dataclass
 
 from bot.i18n import t
+from bot.i18n.formats import format_local_datetime
+from bot.outbox.payloads import CUSTOMER_MESSAGES, CustomerKind, Triage
 from domain.calendar import BusinessCalendar
 from domain.pqr import Direction, Message, Pqr
 from storage.ports import OutboxItem
@@ -28,7 +30,7 @@ class Notifier:
 
     def format_instant(self, instant: dt.datetime, lang: str) -> str:
         local = self.calendar.local(instant)
-        return t(lang, "time.local", time=local.strftime("%Y-%m-%d %H:%M"))
+        return t(lang, "time.local", time=format_local_datetime(local, lang))
 
     def route(self, pqr: Pqr) -> tuple[str, str] | None:
         """(channel, destination) to reach the customer: the channel they used when it can carry an
@@ -50,7 +52,7 @@ class Notifier:
         prefix = f"{radicado}." if radicado else ""
         return f"<{prefix}{uuid.uuid4().hex}@{domain}>"
 
-    def to_customer(self, pqr: Pqr, *, kind: str, subject_key: str, text: str,
+    def to_customer(self, pqr: Pqr, *, kind: CustomerKind, subject_key: str, text: str,
                     message: Message | None = None, dedupe_key: str | None = None) -> OutboxItem | None:
         """An outbox row carrying `text` to the customer, threaded after the PQR's earlier mail."""
         route = self.route(pqr)
@@ -60,20 +62,18 @@ class Notifier:
         lang = pqr.customer.language
         thread = [m.external_id for m in pqr.messages
                   if m.external_id and m.direction is not Direction.NOTE and m.channel == "email"]
-        payload: dict[str, object] = {
-            "kind": kind,
-            "radicado": pqr.radicado,
-            "language": lang,
-            "subject": t(lang, subject_key, radicado=pqr.radicado, type=t(lang, f"type.{pqr.type.value}")),
-            "text": text,
-        }
+        model = CUSTOMER_MESSAGES[kind]
+        subject = t(lang, subject_key, radicado=pqr.radicado, type=t(lang, f"type.{pqr.type.value}"))
         if channel == "email":
             message_id = self.new_message_id(pqr.radicado)
-            payload.update(message_id=message_id, in_reply_to=thread[-1] if thread else None,
-                           references=thread[-10:], auto_submitted=kind != "reply")
+            payload = model(radicado=pqr.radicado, language=lang, subject=subject, text=text,
+                            message_id=message_id, in_reply_to=thread[-1] if thread else None,
+                            references=thread[-10:], auto_submitted=kind != "reply")
             if message is not None:
                 message.external_id = message_id
-        return OutboxItem(channel=channel, destination=destination, payload=payload,
+        else:
+            payload = model(radicado=pqr.radicado, language=lang, subject=subject, text=text)
+        return OutboxItem(channel=channel, destination=destination, payload=payload.stored(),
                           dedupe_key=dedupe_key, pqr_id=pqr.id)
 
     def acknowledgment(self, pqr: Pqr) -> OutboxItem | None:
@@ -96,5 +96,5 @@ class Notifier:
         if not self.slack_triage_channel or not pqr.radicado:
             return None
         return OutboxItem(channel="slack", destination=self.slack_triage_channel,
-                          payload={"kind": "triage", "radicado": pqr.radicado},
+                          payload=Triage(radicado=pqr.radicado).stored(),
                           dedupe_key=f"slack-triage:{pqr.radicado}", pqr_id=pqr.id)

@@ -9,6 +9,8 @@ import logging
 
 from bot.config import Config
 from bot.i18n import t
+from bot.i18n.formats import format_local_datetime
+from bot.outbox.payloads import Alert
 from domain.calendar import BusinessCalendar
 from domain.customer import reachable
 from domain.pqr import SlaState, sla_windows
@@ -47,7 +49,7 @@ class SlaAlerter:
     def text(self, c: AlertCandidate, kind: SlaState) -> str:
         lang = self.config.language
         return t(lang, f"alert.{kind.value}", radicado=c.radicado, type=t(lang, f"type.{c.type}"),
-                 due=self.calendar.local(c.due_at).strftime("%Y-%m-%d %H:%M"), subject=c.subject,
+                 due=format_local_datetime(self.calendar.local(c.due_at), lang), subject=c.subject,
                  assignee=c.assignee or t(lang, "label.unassigned"))
 
     async def run(self, now: dt.datetime) -> int:
@@ -68,8 +70,8 @@ class SlaAlerter:
                         for channel, destination in self.destinations(c):
                             await uow.outbox.put(OutboxItem(
                                 channel=channel, destination=destination, pqr_id=c.pqr_id,
-                                payload={"kind": "alert", "alert": kind.value, "radicado": c.radicado,
-                                         "text": self.text(c, kind), "due_at": c.due_at.isoformat()},
+                                payload=Alert(alert=kind.value, radicado=c.radicado, text=self.text(c, kind),
+                                              due_at=c.due_at.isoformat()).stored(),
                                 dedupe_key=f"alert:{c.pqr_id}:{kind.value}:{c.due_at.isoformat()}:{channel}:{destination}"),
                                 now=now)
                     await uow.commit()

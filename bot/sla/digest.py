@@ -4,10 +4,11 @@ by area and assignee with counts; one outbox row per configured destination and 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from bot.config import Config
 from bot.i18n import t
+from bot.i18n.formats import format_local_date, format_local_datetime
+from bot.outbox import payloads
 from bot.pqrs.service import Digest
 from domain.calendar import BusinessCalendar
 from domain.pqr import Pqr
@@ -17,17 +18,17 @@ SECTIONS = ("breached", "due_today", "due_soon")
 MAX_ITEMS_PER_SECTION = 50
 
 
-def _item(p: Pqr, cal: BusinessCalendar) -> dict[str, Any]:
-    return {"radicado": p.radicado, "type": p.type.value, "subject": p.subject, "assignee": p.assignee,
-            "area": p.area, "due_at": cal.local(p.due_at).isoformat()}
+def _item(p: Pqr, cal: BusinessCalendar) -> payloads.DigestItem:
+    return payloads.DigestItem(radicado=p.radicado, type=p.type.value, subject=p.subject, assignee=p.assignee,
+                               area=p.area, due_at=cal.local(p.due_at).isoformat())
 
 
-def digest_payload(digest: Digest, cal: BusinessCalendar, lang: str) -> dict[str, Any]:
+def digest_payload(digest: Digest, cal: BusinessCalendar, lang: str) -> payloads.Digest:
     """The channel-neutral digest: `text` for every channel, `sections` for rich renderers
     (Slack Block Kit with a button per PQR)."""
     at = cal.local(digest.at)
-    lines = [t(lang, "digest.title", at=at.strftime("%Y-%m-%d %H:%M"))]
-    sections = []
+    lines = [t(lang, "digest.title", at=format_local_datetime(at, lang))]
+    sections: list[payloads.DigestSection] = []
     for key, items in zip(SECTIONS, (digest.breached, digest.due_today, digest.due_soon)):
         groups = [(area or t(lang, "digest.no_area"), who or t(lang, "label.unassigned"), n)
                   for area, who, n in digest.groups.get(key, [])]
@@ -36,16 +37,17 @@ def digest_payload(digest: Digest, cal: BusinessCalendar, lang: str) -> dict[str
         lines.append(f"\n{title}: {total}")
         lines += ["  " + t(lang, "digest.group", area=a, assignee=w, count=n) for a, w, n in groups]
         shown = items[:MAX_ITEMS_PER_SECTION]
-        lines += [f"    {p.radicado} · {cal.local(p.due_at).strftime('%Y-%m-%d')} · {p.assignee or '-'} · {p.subject}"
+        lines += [f"    {p.radicado} · {format_local_date(cal.local(p.due_at), lang)} · {p.assignee or '-'} · {p.subject}"
                   for p in shown]
         if total > len(shown):
             lines.append(f"    … +{total - len(shown)}")
-        sections.append({"key": key, "title": title, "count": total,
-                         "groups": [{"area": a, "assignee": w, "count": n} for a, w, n in groups],
-                         "items": [_item(p, cal) for p in shown]})
-    return {"kind": "digest", "subject": t(lang, "digest.subject", day=at.date().isoformat()),
-            "text": "\n".join(lines), "sections": sections, "at": at.isoformat(), "auto_submitted": True,
-            "language": lang}
+        sections.append(payloads.DigestSection(
+            key=key, title=title, count=total,
+            groups=[payloads.DigestGroup(area=a, assignee=w, count=n) for a, w, n in groups],
+            items=[_item(p, cal) for p in shown]))
+    return payloads.Digest(subject=t(lang, "digest.subject", day=at.date().isoformat()),
+                           text="\n".join(lines), sections=sections, at=at.isoformat(), auto_submitted=True,
+                           language=lang)
 
 
 def digest_targets(config: Config) -> list[tuple[str, str]]:
@@ -65,7 +67,7 @@ def digest_targets(config: Config) -> list[tuple[str, str]]:
 async def queue_digest(db: Database, config: Config, cal: BusinessCalendar, digest: Digest) -> int:
     """Queue the digest for every configured destination; a day's digest is queued once per
     destination, whoever asks (the outbox's dedupe key). Returns the rows queued."""
-    payload = digest_payload(digest, cal, config.language)
+    payload = digest_payload(digest, cal, config.language).stored()
     day = cal.local(digest.at).date().isoformat()
     queued = 0
     async with db.uow() as uow:

@@ -7,11 +7,14 @@ import asyncio
 import logging
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from bot.clock import Clock
 from bot.commands.handler import CommandHandler
 from bot.commands.replies import Reply
+from bot.outbox import payloads
+from bot.ports import Permanent
 
 log = logging.getLogger(__name__)
 PROMPT = "pqr> "
@@ -21,6 +24,23 @@ QUIT = {"exit", "quit", "salir", r"\q"}
 def render(reply: Reply) -> str:
     """The console shows the reply's plain text (every reply's text stands on its own)."""
     return reply.text
+
+
+def _text(payload: payloads.CustomerMessage | payloads.Followup | payloads.Alert | payloads.Digest
+          | payloads.OutboxDead | payloads.PenaltyNotice) -> str:
+    return payload.text
+
+
+def _unknown(payload: payloads.BasePayload) -> str:
+    raise Permanent(f"console: no renderer for outbox kind {payload.kind!r}")
+
+
+# An outbox payload as the console shows it: its text. (A triage card has none.)
+TEXTS: dict[type[payloads.BasePayload], Callable[[Any], str]] = {
+    kind: _text for kind in (payloads.Ack, payloads.Extension, payloads.Reply, payloads.Closing, payloads.Followup,
+                             payloads.Alert, payloads.Digest, payloads.OutboxDead, payloads.PenaltyEvidenceRequest,
+                             payloads.PenaltyDecision, payloads.PenaltyClientNotice,
+                             payloads.PenaltyPaymentAuthorization)}
 
 
 class ConsoleChannel:
@@ -47,9 +67,10 @@ class ConsoleChannel:
             self._task.cancel()
         self.done.set()
 
-    async def send(self, destination: str, payload: dict[str, Any]) -> str | None:
-        """The console has no customers; outgoing messages are only shown."""
-        self._write(f"[→ {destination}] {payload.get('text', '')}")
+    async def send(self, destination: str, payload: payloads.OutboxPayload) -> str | None:
+        """The console has no customers; outgoing messages are only shown (their text, from
+        `TEXTS`; Permanent for a kind without one)."""
+        self._write(f"[→ {destination}] {TEXTS.get(type(payload), _unknown)(payload)}")
         return None
 
     async def run(self) -> None:

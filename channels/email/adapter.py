@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import sys
-from typing import Any
 
 from bot.clock import Clock
 from bot.config import EmailChannel as EmailConfig
 from bot.intake.service import IntakeService
+from bot.outbox.payloads import OutboxPayload
 from channels.email.loops import LoopFilter, RateLimiter
 from channels.email.outbound import RelaySession, build_message
 from channels.email.server import SmtpHandler, SmtpServer
@@ -46,7 +46,7 @@ class EmailChannel:
         self.server.drop_sessions()
         await self.relay.close()
 
-    async def send(self, destination: str, payload: dict[str, Any]) -> str | None:
+    async def send(self, destination: str, payload: OutboxPayload) -> str | None:
         """Send one outbox payload to `destination` through the relay; returns its Message-ID.
         Raises Retryable (relay down, 4xx) or Permanent (5xx)."""
         msg = build_message(payload, destination=destination, from_address=self.cfg.address)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
@@ -16,6 +18,9 @@ from typing import Any
 import aiosmtplib
 
 from bot.config import Relay
+from bot.outbox.payloads import (Ack, Alert, BasePayload, Closing, CustomerMessage, Digest, Extension, Followup,
+                                 OutboxDead, OutboxPayload, PenaltyClientNotice, PenaltyDecision,
+                                 PenaltyEvidenceRequest, PenaltyPaymentAuthorization, Reply)
 from bot.ports import ChannelError, Permanent, Retryable
 
 log = logging.getLogger(__name__)
@@ -24,32 +29,84 @@ IDLE_TIMEOUT = 30.0
 """Seconds an unused relay connection stays open (relays drop idle clients after 60-300 s)."""
 
 
-def build_message(payload: dict[str, Any], *, destination: str, from_address: str) -> EmailMessage:
-    """The MIME message for an outbox payload (kind, radicado, language, subject, text,
-    message_id, in_reply_to, references, auto_submitted)."""
+@dataclass(frozen=True)
+class Mail:
+    """What a payload puts into its MIME message."""
+
+    subject: str
+    text: str
+    radicado: str | None = None
+    language: str | None = None
+    message_id: str | None = None
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    auto_submitted: bool = False
+
+
+def build_message(payload: OutboxPayload, *, destination: str, from_address: str) -> EmailMessage:
+    """The MIME message for an outbox payload, from the function `RENDERERS` has for its kind;
+    Permanent for a kind it has none for (a Slack triage card has no mail form)."""
+    mail = RENDERERS.get(type(payload), _unknown)(payload)
     msg = EmailMessage()
-    radicado = payload.get("radicado")
-    subject = str(payload.get("subject") or "")
-    if radicado and f"[{radicado}]" not in subject:
-        subject = f"[{radicado}] {subject}".strip()
+    subject = mail.subject
+    if mail.radicado and f"[{mail.radicado}]" not in subject:
+        subject = f"[{mail.radicado}] {subject}".strip()
     msg["From"] = from_address
     msg["To"] = destination
     msg["Subject"] = subject
     msg["Date"] = formatdate(localtime=False, usegmt=True)
     domain = from_address.rpartition("@")[2] or None
-    msg["Message-ID"] = payload.get("message_id") or make_msgid(domain=domain)
-    if payload.get("in_reply_to"):
-        msg["In-Reply-To"] = payload["in_reply_to"]
-    references = [r for r in payload.get("references") or [] if r]
+    msg["Message-ID"] = mail.message_id or make_msgid(domain=domain)
+    if mail.in_reply_to:
+        msg["In-Reply-To"] = mail.in_reply_to
+    references = [r for r in mail.references if r]
     if references:
         msg["References"] = " ".join(references)
-    if payload.get("auto_submitted"):
+    if mail.auto_submitted:
         msg["Auto-Submitted"] = "auto-replied"
         msg["X-Auto-Response-Suppress"] = "All"  # ask Exchange not to auto-answer our auto-reply
-    if payload.get("language"):
-        msg["Content-Language"] = str(payload["language"])
-    msg.set_content(str(payload.get("text") or ""))
+    if mail.language:
+        msg["Content-Language"] = mail.language
+    msg.set_content(mail.text)
     return msg
+
+
+def _customer(p: CustomerMessage) -> Mail:
+    """Threaded after the PQR's earlier mail with the ids chosen at queue time."""
+    return Mail(subject=p.subject, text=p.text, radicado=p.radicado, language=p.language, message_id=p.message_id,
+                in_reply_to=p.in_reply_to, references=tuple(p.references), auto_submitted=p.auto_submitted)
+
+
+def _followup(p: Followup) -> Mail:
+    return Mail(subject=p.subject, text=p.text, radicado=p.radicado, language=p.language)
+
+
+def _alert(p: Alert) -> Mail:
+    return Mail(subject="", text=p.text, radicado=p.radicado)
+
+
+def _dead(p: OutboxDead) -> Mail:
+    return Mail(subject="", text=p.text)
+
+
+def _digest(p: Digest) -> Mail:
+    return Mail(subject=p.subject or "", text=p.text, language=p.language, auto_submitted=p.auto_submitted)
+
+
+def _penalty(p: PenaltyEvidenceRequest | PenaltyDecision | PenaltyClientNotice | PenaltyPaymentAuthorization) -> Mail:
+    """A penalty notice as plain mail (a decision request's buttons are Slack's and Telegram's)."""
+    return Mail(subject=p.subject, text=p.text, language=p.language, auto_submitted=p.auto_submitted)
+
+
+def _unknown(p: BasePayload) -> Mail:
+    raise Permanent(f"email: no renderer for outbox kind {p.kind!r}")
+
+
+RENDERERS: dict[type[BasePayload], Callable[[Any], Mail]] = {
+    Ack: _customer, Extension: _customer, Reply: _customer, Closing: _customer, Followup: _followup,
+    Alert: _alert, Digest: _digest, OutboxDead: _dead, PenaltyEvidenceRequest: _penalty,
+    PenaltyDecision: _penalty, PenaltyClientNotice: _penalty, PenaltyPaymentAuthorization: _penalty,
+}
 
 
 def _credentials(relay: Relay) -> tuple[str | None, str | None]:

@@ -15,10 +15,10 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.bootstrap import App
-
+from bot.outbox.payloads import OutboxPayload
 from channels.slack.listeners import SlackListeners
 from channels.slack.sender import SlackSender
+from channels.slack.services import SlackServices
 from channels.slack.settings import SlackSettings
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ class SlackChannel:
 
     name = "slack"
 
-    def __init__(self, app: App, settings: SlackSettings) -> None:
+    def __init__(self, services: SlackServices, settings: SlackSettings) -> None:
         self.settings = settings
         self.client = AsyncWebClient(token=settings.bot_token, base_url=settings.api_base_url)
         http = settings.mode == "http"
@@ -46,8 +46,8 @@ class SlackChannel:
         self.bolt = AsyncApp(client=self.client, signing_secret=settings.signing_secret,
                              authorize=_fixed_token(settings.bot_token), request_verification_enabled=http,
                              process_before_response=False)
-        SlackListeners(app, self.client).register(self.bolt)
-        self.sender = SlackSender(app, self.client)
+        SlackListeners(services, self.client).register(self.bolt)
+        self.sender = SlackSender(services, self.client)
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self.port: int | None = None
@@ -91,6 +91,6 @@ class SlackChannel:
             await self.client.session.close()
             self.client.session = None
 
-    async def send(self, destination: str, payload: dict[str, Any]) -> str | None:
+    async def send(self, destination: str, payload: OutboxPayload) -> str | None:
         """Post one outbox payload; raises bot.ports.Retryable or Permanent."""
         return await self.sender.send(destination, payload)

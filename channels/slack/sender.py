@@ -4,13 +4,16 @@ Permanent for the outbox worker."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.bootstrap import App
+from channels.slack.services import SlackServices
+from bot.outbox.payloads import (Alert, BasePayload, Digest, Followup, OutboxDead, OutboxPayload, PenaltyClientNotice,
+                                 PenaltyDecision, PenaltyEvidenceRequest, PenaltyPaymentAuthorization, Triage)
 from bot.penalties.cards import PenaltyCard
 from bot.ports import ChannelError, Permanent, Retryable
 from domain.errors import NotFound
@@ -37,18 +40,19 @@ def classify(exc: SlackApiError) -> ChannelError:
 
 
 class SlackSender:
-    """`send(destination, payload)` for the payload kinds the outbox carries to Slack:
-    "triage" (a new PQR's card with buttons), "digest" and any `{"text", ["blocks"]}` message.
+    """`send(destination, payload)` for the payload kinds the outbox carries to Slack, each drawn
+    by its function in `RENDERERS` (a kind without one is Permanent): "triage" (a new PQR's card
+    with buttons), "digest", the "penalty_decision" card and plain-text notices.
     `destination` is a channel id, or a user (`U…` / `slack:U…`) reached by direct message.
     Payload text is plain text (escaped); payload blocks are trusted as built by pqrbot."""
 
-    def __init__(self, app: App, client: AsyncWebClient) -> None:
-        self.app = app
+    def __init__(self, services: SlackServices, client: AsyncWebClient) -> None:
+        self.services = services
         self.client = client
 
-    async def send(self, destination: str, payload: dict[str, Any]) -> str | None:
+    async def send(self, destination: str, payload: OutboxPayload) -> str | None:
         try:
-            message = await self._message(payload)
+            message = await RENDERERS.get(type(payload), _unknown)(self, payload)
             channel = await self._conversation(destination)
             resp = await self.client.chat_postMessage(channel=channel, **message)
         except SlackApiError as exc:
@@ -58,28 +62,68 @@ class SlackSender:
         ts = resp.get("ts")
         return str(ts) if ts else None
 
-    async def _message(self, payload: dict[str, Any]) -> dict[str, Any]:
-        if payload.get("kind") == "triage":
-            try:
-                pqr = await self.app.service.show(str(payload.get("radicado", "")))
-            except NotFound as exc:
-                raise Permanent(f"slack: triage for unknown PQR {exc}") from exc
-            return triage_message(pqr, self.app.commands, self.app.clock())
-        if payload.get("kind") == "penalty_decision" and payload.get("penalty_id") is not None:
-            return card_message(PenaltyCard.of_payload(payload))   # the card with Aprobar / Rechazar
-        if payload.get("kind") == "digest" and payload.get("sections") and not payload.get("blocks"):
-            return digest_message(payload)      # Block Kit: counts, groups, a button per PQR
-        text = str(payload.get("text") or payload.get("subject") or "")
-        if not text and not payload.get("blocks"):
-            raise Permanent("slack: payload has neither text nor blocks")
-        message: dict[str, Any] = {"text": clip(escape(text), TEXT_LIMIT)}
-        if payload.get("blocks"):
-            message["blocks"] = payload["blocks"]
-        return message
-
     async def _conversation(self, destination: str) -> str:
         user = destination.removeprefix("slack:")
         if user[:1] in ("U", "W") and user.isalnum():
             resp = await self.client.conversations_open(users=user)
             return str(resp["channel"]["id"])
         return destination
+
+
+# -- rendering: one function per payload kind, chat.postMessage arguments ---------------------------
+
+def _text_message(text: str, subject: str | None = None, blocks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A plain message: the text (else the subject) escaped, and ready-made blocks when given."""
+    text = text or subject or ""
+    if not text and not blocks:
+        raise Permanent("slack: payload has neither text nor blocks")
+    message: dict[str, Any] = {"text": clip(escape(text), TEXT_LIMIT)}
+    if blocks:
+        message["blocks"] = blocks
+    return message
+
+
+async def _triage(sender: SlackSender, payload: Triage) -> dict[str, Any]:
+    """A new PQR's card with buttons, drawn from the PQR as it is now."""
+    try:
+        pqr = await sender.services.pqrs.show(payload.radicado)
+    except NotFound as exc:
+        raise Permanent(f"slack: triage for unknown PQR {exc}") from exc
+    return triage_message(pqr, sender.services.commands, sender.services.clock())
+
+
+async def _penalty_decision(sender: SlackSender, payload: PenaltyDecision) -> dict[str, Any]:
+    """The card with Aprobar / Rechazar (plain text when the row names no penalty)."""
+    if payload.penalty_id is None:
+        return _text_message(payload.text, payload.subject)
+    return card_message(PenaltyCard.of_payload(payload.stored()))
+
+
+async def _digest(sender: SlackSender, payload: Digest) -> dict[str, Any]:
+    """Block Kit from the sections (counts, groups, a button per PQR); rows of earlier versions
+    (no sections) and ready-made blocks go as they are."""
+    if payload.sections and not payload.blocks:
+        return digest_message(payload.stored())
+    return _text_message(payload.text, payload.subject, payload.blocks)
+
+
+async def _notice(sender: SlackSender,
+                  payload: Followup | PenaltyEvidenceRequest | PenaltyClientNotice | PenaltyPaymentAuthorization
+                  ) -> dict[str, Any]:
+    return _text_message(payload.text, payload.subject)
+
+
+async def _plain(sender: SlackSender, payload: Alert | OutboxDead) -> dict[str, Any]:
+    return _text_message(payload.text)
+
+
+async def _unknown(sender: SlackSender, payload: Any) -> dict[str, Any]:
+    """Customer messages never go to Slack; any kind without a renderer fails loudly."""
+    raise Permanent(f"slack: no renderer for outbox kind {payload.kind!r}")
+
+
+RENDERERS: dict[type[BasePayload], Callable[[SlackSender, Any], Awaitable[dict[str, Any]]]] = {
+    Triage: _triage, Followup: _notice, Alert: _plain, Digest: _digest, OutboxDead: _plain,
+    PenaltyEvidenceRequest: _notice, PenaltyDecision: _penalty_decision, PenaltyClientNotice: _notice,
+    PenaltyPaymentAuthorization: _notice,
+}

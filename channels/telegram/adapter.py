@@ -7,7 +7,6 @@ through one `TypeHandler`: `inbound.classify` → bot use case → `Say`s render
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 from typing import Any
 
@@ -17,18 +16,18 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 
-from bot.sla.alerts import staff_destinations
-from bot.bootstrap import App
-from bot.i18n import language_of, t
-from bot.conversation.manager_actions import ManagerActions, ManagerPress
-from bot.conversation.filing import TelegramFlow
+from bot.config import TelegramChannel as TelegramConfig
+from bot.conversation.manager_actions import ManagerPress
 from bot.conversation.model import FileRef, Kind, Say
-from bot.conversation.support import TelegramSupport
+from bot.i18n import language_of, t
+from bot.outbox.payloads import Ack, OutboxPayload, PenaltyDecision
 from bot.ports import Permanent
 from channels.telegram import outbound, polling, webhook
 from channels.telegram.inbound import ManagerButton, Skip, classify
 from channels.telegram.penalties import TelegramPenalties
 from channels.telegram.polling import ALLOWED_UPDATES, ChatLocks, Unreadable
+from channels.telegram.render import html_of
+from channels.telegram.services import TelegramServices
 
 log = logging.getLogger(__name__)
 MAX_UPDATE_ATTEMPTS = 3
@@ -46,11 +45,11 @@ class TelegramChannel:
 
     name = "telegram"
 
-    def __init__(self, app: App, *, token: str, webhook_secret: str | None = None,
-                 poll_timeout: float = 10.0, sweep_every: float = 60.0,
+    def __init__(self, services: TelegramServices, cfg: TelegramConfig, *, token: str,
+                 webhook_secret: str | None = None, poll_timeout: float = 10.0, sweep_every: float = 60.0,
                  concurrency: int = CONCURRENT_UPDATES) -> None:
-        self.app = app
-        self.cfg = app.config.channels.telegram
+        self.services = services
+        self.cfg = cfg
         if self.cfg.mode == "webhook" and not webhook_secret:
             raise ValueError("webhook mode needs a secret token")
         self.webhook_secret = webhook_secret or ""
@@ -64,13 +63,10 @@ class TelegramChannel:
             .connection_pool_size(concurrency + 8).build())
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
-        self.support = TelegramSupport(app.service, app.clock, language=app.config.language,
-                                       staff=lambda who: staff_destinations(app.config, who))
-        self.flow = TelegramFlow(app.service, self.support, app.clock, fetch=self._download,
-                                 timeout=dt.timedelta(minutes=self.cfg.conversation_timeout_minutes),
-                                 language=app.config.language)
-        self.actions = ManagerActions(app.service, app.roles)
-        self.penalties = TelegramPenalties(app, self.application, self.actions)   # Aprobar / Rechazar
+        self.support = services.support
+        self.flow = services.make_flow(self._download)
+        self.actions = services.actions
+        self.penalties = TelegramPenalties(services.decisions, self.application)   # Aprobar / Rechazar
         self.webhook_port: int | None = None
         self._failed: set[int] = set()
         self._chats = ChatLocks()
@@ -116,7 +112,7 @@ class TelegramChannel:
         await self.application.shutdown()
 
     async def _register_commands(self) -> None:
-        default = self.app.config.language
+        default = self.services.language
         for lang, names in COMMANDS.items():
             commands = [BotCommand(n, t(lang, f"tg.cmd.{k}")) for n, k in zip(names, ("start", "status", "cancel"))]
             await self.bot.set_my_commands(commands, language_code=None if lang == default else lang)
@@ -155,7 +151,7 @@ class TelegramChannel:
         log.error("telegram update failed: %r", context.error, exc_info=context.error)
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        inbound = classify(update, self.app.clock())
+        inbound = classify(update, self.services.clock())
         if isinstance(inbound, Skip):
             log.debug("telegram update %s skipped: %s", update.update_id, inbound.reason)
             return
@@ -171,9 +167,9 @@ class TelegramChannel:
             await self._say(inbound.chat_id, inbound.message_id, say)
 
     async def _manager(self, press: ManagerButton) -> None:
-        lang = language_of(press.language_code, self.app.config.language)
+        lang = language_of(press.language_code, self.services.language)
         result = await self.actions.run(ManagerPress(actor=f"telegram:{press.user_id}", action=press.action,
-                                                     arg=press.arg, now=self.app.clock(), language=lang,
+                                                     arg=press.arg, now=self.services.clock(), language=lang,
                                                      chat_id=press.chat_id, message_id=press.message_id))
         await self._answer_query(press.query_id, result.notice[:200], alert=result.refused)
         if result.text and press.chat_id is not None:
@@ -190,7 +186,7 @@ class TelegramChannel:
                                        for row in say.keyboard]) if say.keyboard else None
         if say.edit and message_id is not None:
             try:
-                await self.bot.edit_message_text(say.text, chat_id=chat_id, message_id=message_id,
+                await self.bot.edit_message_text(html_of(say.text), chat_id=chat_id, message_id=message_id,
                                                  parse_mode=ParseMode.HTML, reply_markup=markup)
                 return
             except BadRequest as exc:
@@ -198,7 +194,7 @@ class TelegramChannel:
                     return
                 log.info("telegram: edit failed (%s); sending instead", exc.message)
         reply = ReplyParameters(message_id=say.reply_to, allow_sending_without_reply=True) if say.reply_to else None
-        sent = await self.bot.send_message(chat_id, say.text, parse_mode=ParseMode.HTML, reply_markup=markup,
+        sent = await self.bot.send_message(chat_id, html_of(say.text), parse_mode=ParseMode.HTML, reply_markup=markup,
                                            reply_parameters=reply)
         if say.about is not None:
             await self.support.remember_sent(chat_id, sent.message_id, kind="info", radicado=say.about[0],
@@ -288,17 +284,17 @@ class TelegramChannel:
         return len(dropped)
 
     # -- sending (outbox) -----------------------------------------------------------------------
-    async def send(self, destination: str, payload: dict[str, Any]) -> str | None:
-        """Deliver an outbox payload to a chat; raises Retryable (429, network) or Permanent."""
+    async def send(self, destination: str, payload: OutboxPayload) -> str | None:
+        """Deliver an outbox payload to a chat; raises Retryable (429, network) or Permanent (a
+        kind `outbound.RENDERERS` has no function for, too)."""
         try:
             chat_id = int(destination.removeprefix("telegram:"))
         except ValueError:
             raise Permanent(f"telegram: not a chat id: {destination!r}") from None
-        kind = str(payload.get("kind") or "")
-        if kind == "penalty_decision":              # the card with its inline keyboard
+        if isinstance(payload, PenaltyDecision):    # the card with its inline keyboard
             return await self.penalties.send(chat_id, payload)
-        radicado = str(payload["radicado"]) if payload.get("radicado") else None
-        if kind == "ack" and radicado and await self.support.answered_in_chat(radicado):
+        kind, radicado = payload.kind, payload.about
+        if isinstance(payload, Ack) and radicado and await self.support.answered_in_chat(radicado):
             return None          # the conversation already gave the radicado in this chat
         texts, mode = outbound.render(payload)
         if not texts:

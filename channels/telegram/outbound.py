@@ -4,35 +4,77 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from collections.abc import Callable
 from typing import Any
 
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.i18n import t
+from bot.outbox.payloads import (Ack, Alert, BasePayload, Closing, Digest, Extension, Followup, OutboxDead, OutboxPayload,
+                                 PenaltyClientNotice, PenaltyEvidenceRequest, PenaltyPaymentAuthorization, Reply)
 from bot.ports import ChannelError, Permanent, Retryable
 
 TEXT_LIMIT = 4096
-# Kinds rendered with a catalogue header; anything else shows its subject and text.
-HEADED = {"reply": "tg.reply", "closing": "tg.closing"}
 # Kinds sent to staff: a reply to them is not a customer's follow-up.
 STAFF_KINDS = frozenset({"followup", "alert", "digest"})
+Rendered = tuple[list[str], str | None]     # the message texts and their parse mode
 
 
-def render(payload: dict[str, Any]) -> tuple[list[str], str | None]:
-    """The message texts for a payload and their parse mode (HTML, or None for plain text)."""
-    kind = str(payload.get("kind") or "")
-    text = str(payload.get("text") or "")
-    if kind == "digest" or len(text) > TEXT_LIMIT - 200:
-        # Long or preformatted texts go as plain text, cut on line breaks.
-        return _split(text or str(payload.get("subject") or "")), None
-    lang = str(payload.get("language") or "es")
-    radicado = html.escape(str(payload.get("radicado") or ""))
-    if kind in HEADED:
-        return [t(lang, HEADED[kind], radicado=radicado, text=html.escape(text))], "HTML"
-    subject = str(payload.get("subject") or "")
+def render(payload: OutboxPayload) -> Rendered:
+    """The message texts for a payload and their parse mode (HTML, or None for plain text), from
+    the function `RENDERERS` has for its kind; Permanent for a kind it has none for. (A
+    "penalty_decision" is a card with a keyboard: channels.telegram.penalties sends it.)"""
+    return RENDERERS.get(type(payload), _unknown)(payload)
+
+
+def _message(text: str, *, subject: str | None = None, language: str | None = None,
+             header: str | None = None, radicado: str | None = None) -> Rendered:
+    """`text` under a catalogue `header` (with the radicado) or under its subject, or alone;
+    long texts go as plain text, cut on line breaks."""
+    if len(text) > TEXT_LIMIT - 200:
+        return _split(text or subject or ""), None
+    lang = language or "es"
+    if header:
+        return [t(lang, header, radicado=html.escape(radicado or ""), text=html.escape(text))], "HTML"
     if subject:
         return [t(lang, "tg.notice", subject=html.escape(subject), text=html.escape(text))], "HTML"
     return [html.escape(text)], "HTML"
+
+
+def _customer(payload: Ack | Extension) -> Rendered:
+    return _message(payload.text, subject=payload.subject, language=payload.language)
+
+
+def _reply(payload: Reply) -> Rendered:
+    return _message(payload.text, language=payload.language, header="tg.reply", radicado=payload.radicado)
+
+
+def _closing(payload: Closing) -> Rendered:
+    return _message(payload.text, language=payload.language, header="tg.closing", radicado=payload.radicado)
+
+
+def _notice(payload: Followup | PenaltyEvidenceRequest | PenaltyClientNotice | PenaltyPaymentAuthorization) -> Rendered:
+    return _message(payload.text, subject=payload.subject, language=payload.language)
+
+
+def _plain(payload: Alert | OutboxDead) -> Rendered:
+    return _message(payload.text)
+
+
+def _digest(payload: Digest) -> Rendered:
+    """Preformatted: plain text, cut on line breaks."""
+    return _split(payload.text or payload.subject or ""), None
+
+
+def _unknown(payload: BasePayload) -> Rendered:
+    raise Permanent(f"telegram: no renderer for outbox kind {payload.kind!r}")
+
+
+RENDERERS: dict[type[BasePayload], Callable[[Any], Rendered]] = {
+    Ack: _customer, Extension: _customer, Reply: _reply, Closing: _closing, Followup: _notice, Alert: _plain,
+    Digest: _digest, OutboxDead: _plain, PenaltyEvidenceRequest: _notice, PenaltyClientNotice: _notice,
+    PenaltyPaymentAuthorization: _notice,
+}
 
 
 def _split(text: str) -> list[str]:

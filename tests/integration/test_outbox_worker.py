@@ -8,6 +8,7 @@ import datetime as dt
 import random
 from typing import Any
 
+from bot.outbox.payloads import Alert, OutboxPayload
 from bot.outbox.worker import OutboxWorker, RetryPolicy
 from bot.ports import Permanent, Retryable
 from storage.db import SqlDatabase
@@ -30,18 +31,18 @@ class RecordingAdapter:
     name = "email"
 
     def __init__(self, failures: list[Exception] | None = None) -> None:
-        self.sent: list[tuple[str, dict[str, Any]]] = []
+        self.sent: list[tuple[str, dict[str, Any]]] = []   # (destination, stored payload)
         self.failures = list(failures or [])
 
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
 
-    async def send(self, destination: str, payload: dict[str, Any]) -> str | None:
+    async def send(self, destination: str, payload: OutboxPayload) -> str | None:
         await asyncio.sleep(0)
         if self.failures:
             raise self.failures.pop(0)
-        self.sent.append((destination, payload))
+        self.sent.append((destination, payload.stored()))
         return None
 
 
@@ -49,7 +50,7 @@ async def queue(db: SqlDatabase, n: int = 1, channel: str = "email") -> None:
     async with db.uow() as uow:
         for i in range(n):
             await uow.outbox.put(OutboxItem(channel=channel, destination=f"c{i}@example.co",
-                                            payload={"text": f"m{i}"}), now=T0)
+                                            payload=Alert(text=f"m{i}").stored()), now=T0)
         await uow.commit()
 
 
@@ -158,3 +159,24 @@ async def test_a_channel_found_down_is_paused_not_hammered(database: SqlDatabase
     assert worker.paused_until("email") is None
     assert sorted(p["text"] for _, p in email.sent) == sorted([f"m{i}" for i in range(5)] + ["m0"])
     assert all(r.status == "sent" for r in await rows(database))
+
+
+async def test_a_row_whose_payload_does_not_parse_goes_dead_unsent(database: SqlDatabase) -> None:
+    async with database.uow() as uow:
+        for payload in ({"kind": "alrt", "text": "typo"}, {"text": "no kind"}, {"kind": "alert", "text": "ok"}):
+            await uow.outbox.put(OutboxItem(channel="email", destination="c@example.co", payload=payload), now=T0)
+        await uow.commit()
+    dead: list[tuple[OutboxItem, str]] = []
+
+    async def on_dead(item: OutboxItem, error: str) -> None:
+        dead.append((item, error))
+
+    adapter = RecordingAdapter()
+    worker = OutboxWorker(database, {"email": adapter}, Clock(), on_dead=on_dead)
+    assert await worker.run_once() == 1
+    assert adapter.sent == [("c@example.co", {"kind": "alert", "text": "ok"})]
+    bad = [(r.status, r.attempts, r.last_error or "") for r in await rows(database) if r.status != "sent"]
+    assert [(status, attempts) for status, attempts, _ in bad] == [("dead", 1), ("dead", 1)]
+    assert bad[0][2].startswith("permanent: outbox payload of kind 'alrt' does not parse")
+    assert "kind None" in bad[1][2]
+    assert [item.payload for item, _ in dead] == [{"kind": "alrt", "text": "typo"}, {"text": "no kind"}]

@@ -16,7 +16,8 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from bot.bootstrap import build
 from bot.config import Relay, parse_config
-from bot.intake.service import intake_for
+from bot.bootstrap import intake_for
+from bot.outbox.payloads import Reply
 from bot.ports import Permanent, Retryable
 from channels.email.adapter import EmailChannel
 from channels.email.outbound import RelaySession, build_message
@@ -113,7 +114,8 @@ async def until(condition: Callable[[], bool]) -> None:
 
 
 def message(n: int, to: str = "ana@cliente.co") -> EmailMessage:
-    return build_message({"subject": f"Respuesta {n}", "text": "Hola, Ana.", "message_id": f"<m{n}@pqr.example.co>"},
+    return build_message(Reply(radicado=None, language="es", subject=f"Respuesta {n}", text="Hola, Ana.",
+                               message_id=f"<m{n}@pqr.example.co>"),
                          destination=to, from_address=PQR_ADDRESS)
 
 
@@ -261,8 +263,8 @@ async def test_email_channel_reuses_the_connection_and_stop_closes_it(sink: Coun
     await channel.start()
     try:
         for n in range(3):
-            sent = await channel.send("ana@cliente.co", {"subject": "Hola", "text": "Hola.",
-                                                         "message_id": f"<m{n}@pqr.example.co>"})
+            sent = await channel.send("ana@cliente.co", Reply(radicado=None, language="es", subject="Hola", text="Hola.",
+                                                              message_id=f"<m{n}@pqr.example.co>"))
             assert sent == f"<m{n}@pqr.example.co>"
         assert len(sink.connections) == 1 and len(sink.messages) == 3
     finally:

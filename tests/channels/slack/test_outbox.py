@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from bot.outbox.payloads import Alert, Digest, Triage
 from bot.outbox.worker import OutboxWorker
 from bot.ports import Permanent, Retryable
 from tests.channels.slack.conftest import NOW, Harness
@@ -42,31 +43,31 @@ async def test_ratelimited_is_retried_after_retry_after(slack: Harness) -> None:
 async def test_permanent_errors(slack: Harness, error: str) -> None:
     slack.fake.fail("chat.postMessage", error)
     with pytest.raises(Permanent, match=error):
-        await slack.adapter.send("C0GONE", {"text": "hola"})
+        await slack.adapter.send("C0GONE", Alert(text="hola"))
 
 
 async def test_unknown_channel_and_bad_token_as_slack_answers_them(slack: Harness) -> None:
     slack.fake.unknown_channels.add("C0GONE")
     with pytest.raises(Permanent, match="channel_not_found"):
-        await slack.adapter.send("C0GONE", {"text": "hola"})
+        await slack.adapter.send("C0GONE", Alert(text="hola"))
     slack.adapter.client.token = "xoxb-revoked"
     with pytest.raises(Permanent, match="invalid_auth"):
-        await slack.adapter.send("C0TRIAGE", {"text": "hola"})
+        await slack.adapter.send("C0TRIAGE", Alert(text="hola"))
 
 
 async def test_network_errors_are_retryable(slack: Harness) -> None:
     slack.adapter.client.base_url = "http://127.0.0.1:9/api/"      # nothing listens on the discard port
     with pytest.raises(Retryable):
-        await slack.adapter.send("C0TRIAGE", {"text": "hola"})
+        await slack.adapter.send("C0TRIAGE", Alert(text="hola"))
 
 
 async def test_digest_and_direct_messages(slack: Harness) -> None:
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "*Resumen*"}}]
-    ts = await slack.adapter.send("C0MANAGERS", {"kind": "digest", "text": "2 vencidas <!here>", "blocks": blocks})
+    ts = await slack.adapter.send("C0MANAGERS", Digest(text="2 vencidas <!here>", blocks=blocks))
     assert ts
     post = (await slack.fake.wait_for("chat.postMessage"))[0]
     assert post.args["blocks"] == blocks and post.args["text"] == "2 vencidas &lt;!here&gt;"
-    await slack.adapter.send("slack:U0BOSS", {"text": "hola"})
+    await slack.adapter.send("slack:U0BOSS", Alert(text="hola"))
     opened = (await slack.fake.wait_for("conversations.open"))[0]
     assert opened.args["users"] == "U0BOSS"
     await slack.fake.wait_for("chat.postMessage", lambda c: c.args["channel"] == "DU0BOSS")
@@ -74,4 +75,4 @@ async def test_digest_and_direct_messages(slack: Harness) -> None:
 
 async def test_triage_for_an_unknown_pqr_is_permanent(slack: Harness) -> None:
     with pytest.raises(Permanent):
-        await slack.adapter.send("C0TRIAGE", {"kind": "triage", "radicado": "PQR-2099-000001"})
+        await slack.adapter.send("C0TRIAGE", Triage(radicado="PQR-2099-000001"))

@@ -8,8 +8,9 @@ import pytest
 
 from bot.config import ConfigError
 from bot.sla.digest import queue_digest
+from bot.outbox.payloads import Alert
 from bot.outbox.worker import OutboxWorker
-from channels.telegram import build_adapter
+from bot.bootstrap import telegram_channel
 from storage.ports import PqrFilter
 from tests.channels.telegram.conftest import MANAGER, Harness
 from tests.channels.telegram.helpers import PHOTO, file_pqr
@@ -111,7 +112,7 @@ async def test_network_error_is_retryable(polling_bot: Harness) -> None:
     h = polling_bot
     h.fake.fail("sendMessage", 502, "Bad Gateway")
     with pytest.raises(Exception) as caught:
-        await h.channel.send("42", {"kind": "alert", "text": "x"})
+        await h.channel.send("42", Alert(text="x"))
     assert type(caught.value).__name__ == "Retryable"
 
 
@@ -157,9 +158,9 @@ def test_missing_token_is_a_clear_startup_error(sqlite_database, fake, clock, mo
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
     h_app = Harness(sqlite_database, fake, clock).app
     with pytest.raises(ConfigError, match="TELEGRAM_BOT_TOKEN is not set"):
-        build_adapter(h_app)
+        telegram_channel(h_app)
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", fake.token)
-    assert build_adapter(h_app).name == "telegram"
+    assert telegram_channel(h_app).name == "telegram"
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="telegram corpus not available")

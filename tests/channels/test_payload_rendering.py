@@ -1,0 +1,75 @@
+"""Each adapter renders outbox payloads from its `{kind: render}` table: rows stored by earlier
+versions still render, and a kind an adapter has no renderer for is Permanent, named — never a
+plain-text guess."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+
+from bot.i18n import t
+from bot.outbox.payloads import (CUSTOMER_MESSAGES, KINDS, Ack, Alert, Digest, PenaltyDecision, Reply, Triage,
+                                 parse)
+from bot.ports import Permanent
+from channels.console.adapter import TEXTS, ConsoleChannel
+from channels.email import outbound as email
+from channels.slack import sender as slack
+from channels.telegram import outbound as telegram
+
+RAD = "PQR-2026-000001"
+FIRST_DIGEST = {"kind": "digest", "subject": "Resumen de ANS 2026-12-18", "text": "Vencidas: 1",
+                "auto_submitted": True}
+
+
+def test_the_tables_cover_every_kind_each_channel_is_sent() -> None:
+    assert set(email.RENDERERS) == set(KINDS) - {Triage}                     # the triage card is Slack's
+    assert set(telegram.RENDERERS) == set(KINDS) - {Triage, PenaltyDecision}  # the card: channels.telegram.penalties
+    assert set(slack.RENDERERS) == set(KINDS) - set(CUSTOMER_MESSAGES.values())  # customers are never on Slack
+    assert set(TEXTS) == set(KINDS) - {Triage}
+
+
+def test_a_digest_of_the_first_version_still_renders() -> None:
+    digest = parse(FIRST_DIGEST)
+    msg = email.build_message(digest, destination="jefe@pqr.example.co", from_address="pqr@pqr.example.co")
+    assert msg["Subject"] == "Resumen de ANS 2026-12-18" and msg["Auto-Submitted"] == "auto-replied"
+    assert msg["Content-Language"] is None and msg.get_content() == "Vencidas: 1\n"
+    assert telegram.render(digest) == (["Vencidas: 1"], None)
+
+
+async def test_a_digest_of_the_first_version_goes_to_slack_as_text() -> None:
+    sent = await slack.RENDERERS[Digest](None, parse(FIRST_DIGEST))  # type: ignore[arg-type]
+    assert sent == {"text": "Vencidas: 1"}
+
+
+def test_stored_customer_rows_render_as_before() -> None:
+    ack = parse({"kind": "ack", "radicado": RAD, "language": "es", "subject": f"[{RAD}] Recibido",
+                 "text": "Hola <Ana>"})
+    assert telegram.render(ack) == ([t("es", "tg.notice", subject=f"[{RAD}] Recibido", text="Hola &lt;Ana&gt;")],
+                                    "HTML")
+    reply = Reply(radicado=RAD, language="en", subject="s", text="Done & dusted")
+    assert telegram.render(reply) == ([t("en", "tg.reply", radicado=RAD, text="Done &amp; dusted")], "HTML")
+    alert = Alert(alert="breached", radicado=RAD, text="vencida")
+    msg = email.build_message(alert, destination="a@pqr.example.co", from_address="pqr@pqr.example.co")
+    assert msg["Subject"] == f"[{RAD}]" and msg["Auto-Submitted"] is None
+
+
+def test_email_and_telegram_refuse_a_kind_they_have_no_renderer_for() -> None:
+    with pytest.raises(Permanent, match="email: no renderer for outbox kind 'triage'"):
+        email.build_message(Triage(radicado=RAD), destination="a@b.co", from_address="pqr@pqr.example.co")
+    with pytest.raises(Permanent, match="telegram: no renderer for outbox kind 'triage'"):
+        telegram.render(Triage(radicado=RAD))
+
+
+async def test_slack_and_console_refuse_a_kind_they_have_no_renderer_for() -> None:
+    ack = Ack(radicado=RAD, language="es", subject="s", text="hola")
+    with pytest.raises(Permanent, match="slack: no renderer for outbox kind 'ack'"):
+        await slack.SlackSender(None, None).send("C0TRIAGE", ack)  # type: ignore[arg-type]
+    out = io.StringIO()
+    console = ConsoleChannel(None, "console:dev", lambda: dt.datetime.now(dt.timezone.utc),  # type: ignore[arg-type]
+                             stdin=io.StringIO(), stdout=out)
+    await console.send("console:dev", ack)
+    assert "hola" in out.getvalue()
+    with pytest.raises(Permanent, match="console: no renderer for outbox kind 'triage'"):
+        await console.send("console:dev", Triage(radicado=RAD))
