@@ -11,7 +11,8 @@ from collections.abc import Awaitable, Callable
 
 from bot.commands.dates import UnreadableDate, parse_when
 from bot.commands.grammar import GrammarError, ParsedCommand, parse
-from bot.i18n import t
+from bot.i18n import t, tn
+from bot.i18n.formats import format_local_datetime
 from bot.commands.replies import Button, PqrCard, Reply, Visibility
 from bot.roles import Roles
 from bot.pqrs.service import FilingRequest, PqrService
@@ -117,7 +118,7 @@ class CommandHandler:
         return "" if value is None else str(value)
 
     def fmt(self, instant: dt.datetime) -> str:
-        return self.service.calendar.local(instant).strftime("%Y-%m-%d %H:%M")
+        return format_local_datetime(self.service.calendar.local(instant), self.lang)
 
     def card(self, pqr: Pqr, now: dt.datetime) -> PqrCard:
         sla = pqr.sla_state(now, self.service.calendar, self.service.warn_before_days)
@@ -161,7 +162,7 @@ class CommandHandler:
         if not pqrs:
             return Reply(text=t(self.lang, "list_empty", title=title_text), language=self.lang)
         cards = tuple(self.card(p, now) for p in pqrs)
-        lines = [t(self.lang, "list_header", count=total, title=title_text)]
+        lines = [tn(self.lang, "list_header", total, title=title_text)]
         lines += [self.card_line(c) for c in cards]
         shown = flt.offset + len(cards)
         if total > shown:

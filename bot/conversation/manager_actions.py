@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.i18n import t
+from bot.i18n.formats import format_local_datetime
 from bot.roles import Roles
 from bot.pqrs.service import PqrService
 from bot.conversation.model import Choice
@@ -93,6 +94,6 @@ class ManagerActions:
         text = t(lang, "tg.status", radicado=html.escape(pqr.radicado or ""),
                  type=html.escape(t(lang, f"type.{pqr.type.value}")),
                  status=html.escape(t(lang, f"status.{pqr.status.value}")),
-                 received=cal.local(pqr.received_at).strftime("%Y-%m-%d %H:%M"),
-                 due=cal.local(pqr.due_at).strftime("%Y-%m-%d %H:%M"))
+                 received=format_local_datetime(cal.local(pqr.received_at), lang),
+                 due=format_local_datetime(cal.local(pqr.due_at), lang))
         return ActionResult(pqr.radicado or "", text=text + "\n" + html.escape(pqr.subject))

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.i18n import t
-from bot.penalties.notices import evidence_summary, format_amount
+from bot.i18n.formats import format_amount
+from bot.penalties.notices import evidence_summary
 from domain.penalty import Penalty, PenaltyStatus
 
 APPROVE, REJECT = "penalty_approve", "penalty_reject"

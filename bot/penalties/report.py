@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.i18n import t
-from bot.penalties.notices import format_amount
+from bot.i18n.formats import format_amount, format_local_datetime
 from domain.calendar import BusinessCalendar
 from domain.penalty import Penalty, PenaltyCategory
 
@@ -139,7 +139,7 @@ def write_xlsx(r: PenaltyReport, path: Path | str, cal: BusinessCalendar) -> Non
     for cell in detail[1]:
         cell.font = bold
     for p in r.penalties:
-        detail.append([p.id, cal.local(p.registered_at).strftime("%Y-%m-%d %H:%M"), p.client, p.category.value,
+        detail.append([p.id, format_local_datetime(cal.local(p.registered_at), "es"), p.client, p.category.value,
                        p.area, p.status.value, p.pqr or "", p.currency, p.amount, p.decided_by or "",
                        p.decision_reason or ""])
         detail.cell(detail.max_row, 9).number_format = _money_format(p.currency)

@@ -17,9 +17,10 @@ from decimal import Decimal
 from bot.commands.handler import Refusal, Verb
 from bot.contracts.service import ContractService
 from bot.commands.grammar import ParsedCommand
-from bot.i18n import t
+from bot.i18n import t, tn
+from bot.i18n.formats import format_amount
 from bot.penalties.service import BadMonth, NewPenalty, PenaltyService
-from bot.penalties.notices import evidence_summary, format_amount
+from bot.penalties.notices import evidence_summary
 from bot.penalties.report import PenaltyReport, report_text
 from bot.commands.replies import Button, Reply, Visibility
 from domain.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
@@ -142,7 +143,7 @@ class PenaltyCommands:
         found = await self.service.list(status=status)
         if not found:
             return Reply(text=t(self.lang, "penalty.list_empty"), language=self.lang)
-        lines = [t(self.lang, "penalty.list_header", count=len(found))]
+        lines = [tn(self.lang, "penalty.list_header", len(found))]
         lines += [f"#{p.id} · {p.client} · {p.category.value} · {format_amount(p.amount, p.currency, self.lang)}"
                   f" · {p.area} · {self._status(p.status.value)}" for p in found]
         return Reply(text="\n".join(lines), language=self.lang)
@@ -193,7 +194,7 @@ class PenaltyCommands:
         if sub in ("list", "listar"):
             if not registry.clients:
                 return Reply(text=t(self.lang, "contract.list_empty"), language=self.lang)
-            lines = [t(self.lang, "contract.list_header", count=len(registry.clients))]
+            lines = [tn(self.lang, "contract.list_header", len(registry.clients))]
             for c in registry.clients:
                 lines.append(f"• {c.name} ({c.segment.value}{', NIT ' + c.nit if c.nit else ''}) — "
                              f"{c.contract or t(self.lang, 'contract.none')}")
