@@ -29,7 +29,7 @@ from bot.bootstrap import build
 from bot.config import parse_config
 from bot.outbox.worker import OutboxWorker
 from bot.ports import ChannelAdapter
-from channels.slack import build_adapter
+from bot.bootstrap import slack_channel, telegram_channel
 from channels.telegram import TelegramChannel
 from storage.db import SqlDatabase
 from storage.ports import OutboxItem
@@ -87,8 +87,8 @@ async def run(rows: int, worker_counts: list[int], batch: int, keep: bool) -> li
                                        "api_base_url": slack_fake.api_base_url},
                              "telegram": {"enabled": True, "base_url": tg_fake.base_url}}})
             app = build(cfg, db=db, clock=lambda: NOW)
-            slack = build_adapter(app)
-            telegram = TelegramChannel(app, token=tg_fake.token, poll_timeout=1, sweep_every=3600)
+            slack = slack_channel(app)
+            telegram = telegram_channel(app, token=tg_fake.token, poll_timeout=1, sweep_every=3600)
             await slack.start()
             await telegram.start()
             adapters: dict[str, ChannelAdapter] = {"slack": slack, "telegram": telegram}

@@ -26,7 +26,7 @@ from bench.core import NOW
 from bench.seed import AGENTS, seed
 from bot.bootstrap import build
 from bot.config import parse_config
-from channels.slack import build_adapter
+from bot.bootstrap import slack_channel
 from storage.db import SqlDatabase
 from storage.ports import PqrFilter
 from tests.fakes import slack_requests as rq
@@ -75,7 +75,7 @@ async def main(rows: int, requests: int, keep: bool) -> None:
             log(f"seeding {rows:,} PQRs …")
             seeded = await seed(db, rows, NOW, app.service.windows(NOW))
             log(f"seeded in {seeded.seconds:.1f} s ({seeded.open:,} open)")
-            adapter = build_adapter(app)
+            adapter = slack_channel(app)
             await adapter.start()
             url = f"http://127.0.0.1:{adapter.port}/slack/events"
             targets = [p.radicado for p in await app.service.list(PqrFilter(limit=requests + 20)) if p.radicado]

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bot.bootstrap import telegram_channel
 from bot.bootstrap import build
 from bot.config import parse_config
 from channels.telegram import TelegramChannel
@@ -55,7 +56,7 @@ async def run(pqrs: int, chats: int, *, concurrency: int = 32, latency_ms: float
             config = parse_config({"channels": {"console": {"enabled": False}, "email": {"enabled": False},
                                                 "telegram": {"enabled": True, "base_url": fake.base_url}}})
             app = build(config, db=db)
-            channel = TelegramChannel(app, token=fake.token, poll_timeout=5, sweep_every=3600,
+            channel = telegram_channel(app, token=fake.token, poll_timeout=5, sweep_every=3600,
                                       concurrency=concurrency)
             await channel.start()
             setup_calls = len(fake.calls)

@@ -1,15 +1,19 @@
-"""Builds the object graph from the config. Nothing connects here: the database engine is created
-lazily and channels start only in `bot.runner`."""
+"""Builds the object graph from the config: every constructor that wires the application is
+called here (`build` for the services, `*_channel` for the adapters, which get only the few
+services they call). Nothing connects here: the database engine is created lazily and channels
+start only in `bot.runner`. Environment secrets are read here and nowhere else in bot/."""
 
 from __future__ import annotations
 
 import asyncio
-
+import datetime as dt
+import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.clock import Clock, system_clock
 from bot.commands.handler import CommandHandler
-from bot.config import Config
+from bot.config import Config, ConfigError
 from bot.contracts.service import ContractService
 from bot.pqrs.notices import Notifier
 from bot.penalties.service import PenaltyService
@@ -20,6 +24,15 @@ from bot.pqrs.service import PqrService
 from domain.calendar import BusinessCalendar
 from storage.db import make_database
 from storage.ports import Database
+
+if TYPE_CHECKING:       # the channel packages are imported only when a channel is built
+    from bot.intake.service import IntakeService
+    from bot.ports import ChannelAdapter
+    from channels.console.adapter import ConsoleChannel
+    from channels.email.adapter import EmailChannel
+    from channels.slack import SlackChannel
+    from channels.telegram import TelegramChannel
+    from domain.pqr_types import PqrType
 
 
 @dataclass
@@ -65,3 +78,96 @@ def penalty_notices(config: Config, calendar: BusinessCalendar) -> PenaltyNotice
     return PenaltyNotices(calendar=calendar, language=config.language, managers=tuple(config.roles.managers),
                           accounting_slack=config.accounting.slack_channel,
                           accounting_emails=tuple(config.accounting.emails), enabled=frozenset(enabled))
+
+
+# -- channel adapters -------------------------------------------------------------------------
+def channels(app: App) -> list[ChannelAdapter]:
+    """The adapters the config enables, in start order."""
+    cfg = app.config.channels
+    adapters: list[ChannelAdapter] = []
+    if cfg.console.enabled:
+        adapters.append(console_channel(app))
+    if cfg.email.enabled:
+        adapters.append(email_channel(app))
+    if cfg.slack.enabled:
+        adapters.append(slack_channel(app))
+    if cfg.telegram.enabled:
+        adapters.append(telegram_channel(app))
+    return adapters
+
+
+def console_channel(app: App, identity: str | None = None) -> ConsoleChannel:
+    """The local chat, acting as `identity` (else the first staff identity of the config)."""
+    from channels.console.adapter import ConsoleChannel
+    who = identity or (app.config.roles.staff[0] if app.config.roles.staff else "console:operator")
+    return ConsoleChannel(app.commands, who, app.clock)
+
+
+def email_channel(app: App) -> EmailChannel:
+    """The SMTP server in and the relay out."""
+    from channels.email.adapter import EmailChannel
+    return EmailChannel(app.config.channels.email, intake_for(app), app.clock)
+
+
+def intake_for(app: App, *, default_type: PqrType | None = None, reopen_closed: bool | None = None,
+               own_id_domain: str | None = None) -> IntakeService:
+    """The intake service of a built application (email settings by default)."""
+    from bot.intake.service import IntakeService
+    from bot.sla.alerts import staff_destinations
+    email = app.config.channels.email
+    return IntakeService(app.db, app.service, language=app.config.language,
+                         default_type=default_type or email.default_type,
+                         reopen_closed=email.reopen_closed if reopen_closed is None else reopen_closed,
+                         own_id_domain=own_id_domain or email.address.rpartition("@")[2] or None,
+                         on_commit=app.outbox_wake.set,
+                         staff=lambda who: staff_destinations(app.config, who))
+
+
+def slack_channel(app: App) -> SlackChannel:
+    """The Slack adapter; a ConfigError names every token or secret missing from the environment."""
+    from channels.slack import SlackChannel, SlackServices, SlackSettings
+    services = SlackServices(commands=app.commands, pqrs=app.service, penalties=app.penalties, roles=app.roles,
+                             clock=app.clock, language=app.config.language)
+    return SlackChannel(services, SlackSettings.load(app.config.channels.slack))
+
+
+def telegram_channel(app: App, *, token: str | None = None, webhook_secret: str | None = None,
+                     poll_timeout: float = 10.0, sweep_every: float = 60.0,
+                     concurrency: int | None = None) -> TelegramChannel:
+    """The Telegram adapter with the conversation use cases it drives. The token and (webhook
+    mode) the secret come from the environment unless given; a missing one stops startup clearly."""
+    from bot.conversation.filing import TelegramFlow
+    from bot.conversation.manager_actions import ManagerActions
+    from bot.conversation.model import FetchFile
+    from bot.conversation.penalty_decisions import TelegramPenaltyDecisions
+    from bot.conversation.support import TelegramSupport
+    from bot.sla.alerts import staff_destinations
+    from channels.telegram import TelegramChannel, TelegramServices
+    from channels.telegram.adapter import CONCURRENT_UPDATES
+
+    cfg, lang = app.config.channels.telegram, app.config.language
+    token = token or _secret("channels.telegram.token_env", cfg.token_env, "bot token")
+    if webhook_secret is None and cfg.mode == "webhook":
+        webhook_secret = _secret("channels.telegram.webhook.secret_token_env", cfg.webhook.secret_token_env,
+                                 "webhook secret token")
+    support = TelegramSupport(app.service, app.clock, language=lang,
+                              staff=lambda who: staff_destinations(app.config, who))
+    actions = ManagerActions(app.service, app.roles)
+    decisions = TelegramPenaltyDecisions(app.penalties, app.db, app.roles, language=lang)
+    decisions.register(actions)
+    timeout = dt.timedelta(minutes=cfg.conversation_timeout_minutes)
+
+    def make_flow(fetch: FetchFile) -> TelegramFlow:
+        return TelegramFlow(app.service, support, app.clock, fetch=fetch, timeout=timeout, language=lang)
+
+    services = TelegramServices(support=support, make_flow=make_flow, actions=actions, decisions=decisions,
+                                clock=app.clock, language=lang)
+    return TelegramChannel(services, cfg, token=token, webhook_secret=webhook_secret, poll_timeout=poll_timeout,
+                           sweep_every=sweep_every, concurrency=concurrency or CONCURRENT_UPDATES)
+
+
+def _secret(key: str, name: str, what: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise ConfigError(f"{key}: the environment variable {name} is not set (it must hold the {what})")
+    return value

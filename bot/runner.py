@@ -13,7 +13,7 @@ from bot.bootstrap import App, build, channels
 from bot.clock import Clock
 from bot.config import Config, ConfigError
 from bot.i18n import tn
-from bot.outbox.payloads import OutboxDead
+from bot.ports.payloads import OutboxDead
 from bot.outbox.worker import DeadLetterHook, OutboxWorker, RetryPolicy
 from bot.sla.scheduler import Scheduler
 from storage.db import CHECKPOINT_EVERY_S

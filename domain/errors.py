@@ -35,4 +35,11 @@ class ExtensionRefused(DomainError):
 
 
 class InvalidInput(DomainError):
-    """A value that cannot be used (unknown type, empty text, …)."""
+    """A value that cannot be used (unknown type, empty text, …). `code` names the problem for the
+    catalogues (`input.<code>`), `value` is the offending value when there is one; the message
+    stays English for logs."""
+
+    def __init__(self, message: str, *, code: str | None = None, value: object | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.value = value

@@ -7,13 +7,13 @@ Money is `Decimal` with a currency code; never float."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 from domain.errors import DomainError, InvalidInput, InvalidTransition
 from domain.events import Event
+from domain.files import FileData
 
 
 class PenaltyCategory(StrEnum):
@@ -81,12 +81,12 @@ def parse_amount(text: str | Decimal) -> Decimal:
     try:
         value = text if isinstance(text, Decimal) else Decimal(str(text).strip())
     except InvalidOperation:
-        raise InvalidInput(f"not an amount: {text!r} (e.g. 1500000.50)") from None
+        raise InvalidInput(f"not an amount: {text!r} (e.g. 1500000.50)", code="amount", value=text) from None
     if not value.is_finite() or value <= 0:
-        raise InvalidInput(f"the amount must be positive: {text!r}")
+        raise InvalidInput(f"the amount must be positive: {text!r}", code="amount_positive", value=text)
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -2:
-        raise InvalidInput(f"at most two decimals: {text!r}")
+        raise InvalidInput(f"at most two decimals: {text!r}", code="amount_decimals", value=text)
     return value
 
 
@@ -94,25 +94,8 @@ def parse_currency(text: str) -> str:
     """An ISO 4217-looking code, upper case (COP, USD, …)."""
     code = text.strip().upper()
     if len(code) != 3 or not code.isalpha():
-        raise InvalidInput(f"not a currency code: {text!r} (e.g. COP)")
+        raise InvalidInput(f"not a currency code: {text!r} (e.g. COP)", code="currency", value=text)
     return code
-
-
-@dataclass(frozen=True)
-class EvidenceFile:
-    """A file attached as evidence; `sha256` is computed from `data`."""
-
-    filename: str
-    content_type: str
-    data: bytes
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
-
-    @property
-    def size(self) -> int:
-        return len(self.data)
 
 
 @dataclass
@@ -122,7 +105,7 @@ class Evidence:
     text: str
     author: str
     at: dt.datetime
-    files: list[EvidenceFile] = field(default_factory=list)
+    files: list[FileData] = field(default_factory=list)
     id: int | None = None
 
 
@@ -154,11 +137,11 @@ class Penalty:
                  description: str | None = None, contract: str | None = None) -> Penalty:
         """A new penalty in `notificada`; the responsible area is to be asked for evidence."""
         if now.utcoffset() is None:
-            raise InvalidInput("now needs an offset")
+            raise InvalidInput("now needs an offset", code="offset")
         if not client.strip():
-            raise InvalidInput("a client is needed")
+            raise InvalidInput("a client is needed", code="client_required")
         if not area.strip():
-            raise InvalidInput("a responsible area is needed")
+            raise InvalidInput("a responsible area is needed", code="area_required")
         penalty = cls(client=client.strip(), category=category, amount=parse_amount(amount),
                       currency=parse_currency(currency), area=area.strip(), registered_at=now, pqr=pqr,
                       description=(description or "").strip() or None, contract=contract)
@@ -181,11 +164,11 @@ class Penalty:
         self.status = to
 
     def add_evidence(self, text: str, *, actor: str, now: dt.datetime,
-                     files: list[EvidenceFile] | None = None) -> Evidence:
+                     files: list[FileData] | None = None) -> Evidence:
         """Evidence from the area; the first moves the case to `en_evaluacion`. More evidence is
         welcome while the case is in evaluation; after the decision it is refused."""
         if not text.strip() and not files:
-            raise InvalidInput("evidence needs a text or a file")
+            raise InvalidInput("evidence needs a text or a file", code="evidence_empty")
         if self.status not in (S.NOTIFICADA, S.EN_EVALUACION):
             raise InvalidTransition(self.status.value, "evidence", ())
         ev = Evidence(text=text.strip(), author=actor, at=now, files=list(files or []))
@@ -203,7 +186,7 @@ class Penalty:
         if self.status in DECIDED and self.decision is not None:
             raise AlreadyDecided(self.decision.value, self.decided_by, self.decided_at)
         if not reason.strip():
-            raise InvalidInput("a decision needs a reason")
+            raise InvalidInput("a decision needs a reason", code="reason_required")
         to = S.APROBADA if approve else S.RECHAZADA
         if self.status is not S.EN_EVALUACION:
             raise InvalidTransition(self.status.value, to.value, tuple(s.value for s in TRANSITIONS[self.status]))

@@ -83,9 +83,9 @@ class Pqr:
              external_id: str | None = None) -> Pqr:
         """A new PQR with the due date its terms give, counted from `received_at`."""
         if received_at.utcoffset() is None:
-            raise InvalidInput("received_at needs an offset")
+            raise InvalidInput("received_at needs an offset", code="offset")
         if not (subject.strip() or body.strip()):
-            raise InvalidInput("empty PQR: a subject or a body is needed")
+            raise InvalidInput("empty PQR: a subject or a body is needed", code="empty_pqr")
         dates = policy.due_dates(pqr_type, received_at, contract)
         pqr = cls(type=pqr_type, channel=channel, customer=customer, subject=subject.strip(),
                   received_at=received_at, due_at=dates.due_at, due_rule=dates.rule,
@@ -183,7 +183,7 @@ class Pqr:
     def reply(self, body: str, *, actor: str, now: dt.datetime, channel: str) -> Message:
         """An answer to the customer, sent on the channel they used."""
         if not body.strip():
-            raise InvalidInput("empty reply")
+            raise InvalidInput("empty reply", code="empty_reply")
         if not self.is_open:
             raise InvalidTransition(self.status.value, "reply", tuple(s.value for s in TRANSITIONS[self.status]))
         msg = Message(Direction.OUT, channel, body, now, author=actor)
@@ -198,7 +198,7 @@ class Pqr:
     def note(self, body: str, *, actor: str, now: dt.datetime) -> Message:
         """An internal note: never sent to the customer."""
         if not body.strip():
-            raise InvalidInput("empty note")
+            raise InvalidInput("empty note", code="empty_note")
         msg = Message(Direction.NOTE, "internal", body, now, author=actor)
         self.messages.append(msg)
         self.events.append(MessageAdded(actor=actor, at=now, data={"direction": "note"}))

@@ -16,6 +16,7 @@ from domain.events import Event
 from domain.pqr import Pqr
 from domain.pqr_types import Status
 from domain.penalty import Penalty, PenaltyStatus
+from domain.files import FileData
 
 
 @dataclass(frozen=True)
@@ -244,15 +245,6 @@ class Database(Protocol):
 
 
 @dataclass(frozen=True)
-class StoredAttachment:
-    """A file that came with an inbound message."""
-
-    filename: str
-    content_type: str
-    data: bytes
-
-
-@dataclass(frozen=True)
 class RawMessage:
     """An inbound message as received (bytes untouched), with what intake did with it.
     `disposition` is filed | joined | duplicate | kept_aside; `reason` says why it was kept aside."""
@@ -276,7 +268,7 @@ class MailStore(Protocol):
     async def keep_raw_many(self, raws: Sequence[RawMessage]) -> list[int]:
         """Store several raw messages in one statement; returns their ids, in order."""
 
-    async def add_attachments(self, message_id: int, files: Collection[StoredAttachment]) -> None:
+    async def add_attachments(self, message_id: int, files: Collection[FileData]) -> None:
         """Store files for a stored PQR message (size and sha256 computed here)."""
 
     async def radicado_for_external_ids(self, external_ids: Collection[str]) -> str | None:
@@ -289,7 +281,7 @@ class MailStore(Protocol):
     async def list_raw(self, *, disposition: str | None = None, limit: int = 100) -> list[RawMessage]:
         """Raw messages, newest first, optionally of one disposition."""
 
-    async def attachments_of(self, message_id: int) -> list[tuple[StoredAttachment, int, str]]:
+    async def attachments_of(self, message_id: int) -> list[tuple[FileData, int, str]]:
         """A stored message's files with their size and sha256."""
 
 
@@ -332,7 +324,7 @@ class TelegramStore(Protocol):
     async def has_message(self, radicado: str, *, kind: str) -> bool:
         """Whether a bot message of `kind` about this PQR was recorded."""
 
-    async def add_attachments(self, message_id: int, files: Collection[StoredAttachment]) -> None:
+    async def add_attachments(self, message_id: int, files: Collection[FileData]) -> None:
         """Store files for a stored PQR message (size and sha256 computed here)."""
 
 

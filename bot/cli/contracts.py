@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.output import print_json, refuse
+from bot.cli.output import language, print_json, refuse
 from bot.contracts.files import ContractsError
+from bot.i18n import t, tn
 
 if TYPE_CHECKING:
     from bot.bootstrap import App
@@ -28,8 +29,10 @@ async def contracts(app: App, args: argparse.Namespace) -> None:
             registry = await app.contracts.reload(now=app.clock())
         except ContractsError as exc:
             refuse(str(exc).replace("\n", "; "))
-        print(f"{len(registry.clients)} client(s), {len(registry.contracts)} contract(s), "
-              f"{len(registry.areas)} area(s) loaded")
+        lang = language(app.config.language)
+        print(t(lang, "cli.contracts_loaded", clients=tn(lang, "count.client", len(registry.clients)),
+                contracts=tn(lang, "count.contract", len(registry.contracts)),
+                areas=tn(lang, "count.area", len(registry.areas))))
         return
     registry = await app.contracts.registry()
     if args.json:

@@ -12,8 +12,10 @@ from typing import Any
 
 from bot.cli import contracts as contracts_cli
 from bot.cli import penalties as penalty_cli
-from bot.cli.output import CLI_ACTOR, Refused, print_json
-from bot.bootstrap import App, build
+from bot.cli.output import CLI_ACTOR, Refused, language, print_json
+from bot.commands.refusals import refusal_text
+from bot.i18n import t, tn
+from bot.bootstrap import App, build, console_channel
 from bot.clock import clock_from_env
 from bot.config import ConfigError, config_path, load_config
 from bot.cli.serialize import digest_json, pqr_json
@@ -125,14 +127,15 @@ async def _dispatch(app: App, args: argparse.Namespace) -> None:
 
 
 async def _db_upgrade(app: App, args: argparse.Namespace) -> None:
-    print("database at the latest schema")
+    print(t(language(app.config.language), "cli.db_latest"))
 
 
 async def _pqr(app: App, args: argparse.Namespace) -> None:
     cal, now, warn = app.service.calendar, app.clock(), app.config.sla.warn_before_days
+    lang = language(app.config.language)
     if args.pqr_command == "new":
         if not (args.subject.strip() or args.body.strip()):
-            raise Refused("a subject or a body is needed")
+            raise Refused(t(lang, "input.empty_pqr"))
         req = FilingRequest(pqr_type=PqrType(args.type), channel=args.channel, name=args.name,
                             subject=args.subject, body=args.body, received_at=args.received_at or now,
                             actor=CLI_ACTOR, email=args.email, telegram_chat_id=args.telegram_chat_id,
@@ -140,7 +143,7 @@ async def _pqr(app: App, args: argparse.Namespace) -> None:
         try:
             pqr = await app.service.file(req)
         except DomainError as exc:
-            raise Refused(str(exc)) from None
+            raise Refused(refusal_text(exc, lang)) from None
         assert pqr is not None
         if args.json:
             print_json(pqr_json(pqr, cal, now=now, warn_before_days=warn))
@@ -154,7 +157,7 @@ async def _pqr(app: App, args: argparse.Namespace) -> None:
             try:
                 statuses = (Status(args.status),)
             except ValueError:
-                raise Refused(f"unknown state {args.status!r}; states: all, {', '.join(Status)}") from None
+                raise Refused(t(lang, "unknown_status", state=args.status, states="all, " + ", ".join(Status))) from None
         flt = PqrFilter(statuses=statuses, due_before=now if args.breached else None, limit=args.limit)
         pqrs = await app.service.list(flt, details=args.json)
         if args.json:
@@ -167,8 +170,8 @@ async def _pqr(app: App, args: argparse.Namespace) -> None:
     elif args.pqr_command == "show":
         try:
             pqr = await app.service.show(args.radicado.strip().upper())
-        except NotFound:
-            raise Refused(f"PQR {args.radicado} not found") from None
+        except NotFound as exc:
+            raise Refused(refusal_text(exc, lang)) from None
         if args.json:
             print_json(pqr_json(pqr, cal, now=now, warn_before_days=warn))
         else:
@@ -184,7 +187,7 @@ async def _digest(app: App, args: argparse.Namespace) -> None:
     if args.send:
         from bot.sla.digest import queue_digest
         queued = await queue_digest(app.db, app.config, app.service.calendar, digest)
-        print(f"digest queued for {queued} destination(s)", file=sys.stderr)
+        print(tn(language(app.config.language), "cli.digest_queued", queued), file=sys.stderr)
     cal = app.service.calendar
     if args.json:
         print_json(digest_json(digest, cal, warn_before_days=app.config.sla.warn_before_days))
@@ -201,9 +204,10 @@ async def _outbox(app: App, args: argparse.Namespace) -> None:
         async with app.db.uow() as uow:
             ok = await uow.outbox.retry(args.id, now=app.clock())
             await uow.commit()
+        lang = language(app.config.language)
         if not ok:
-            raise Refused(f"outbox message {args.id} not found or already sent")
-        print(f"outbox message {args.id} queued again")
+            raise Refused(t(lang, "cli.outbox_not_found", id=args.id))
+        print(t(lang, "cli.outbox_requeued", id=args.id))
         return
     async with app.db.uow(readonly=True) as uow:
         items = await uow.outbox.list(status=args.status, limit=args.limit)
@@ -220,8 +224,7 @@ async def _outbox(app: App, args: argparse.Namespace) -> None:
 
 
 async def _console(app: App, args: argparse.Namespace) -> None:
-    from channels.console.adapter import ConsoleChannel
-    await ConsoleChannel(app.commands, args.identity, app.clock).run()
+    await console_channel(app, args.identity).run()
 
 
 if __name__ == "__main__":

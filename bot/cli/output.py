@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any, NoReturn
+
+from bot.i18n import CATALOGUES
 
 CLI_ACTOR = "cli:operator"
 
@@ -22,3 +25,9 @@ def print_json(doc: Any) -> None:
     """One JSON document on stdout (DESIGN.md: `--json` prints one document)."""
     json.dump(doc, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
+
+
+def language(configured: str) -> str:
+    """The language of the CLI's messages: `PQRBOT_LANG` (es, en) when set, else config.yaml's."""
+    chosen = os.environ.get("PQRBOT_LANG", "").strip().lower()
+    return chosen if chosen in CATALOGUES else configured

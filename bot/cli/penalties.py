@@ -10,10 +10,13 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from bot.penalties.service import BadMonth, NewPenalty
 from bot.penalties.report import PenaltyReport, report_json, write_xlsx
-from bot.cli.output import CLI_ACTOR, print_json, refuse
+from bot.cli.output import CLI_ACTOR, language, print_json, refuse
+from bot.commands.refusals import PQR, AboutPenalty, refusal_text
+from bot.i18n import t
 from bot.cli.serialize import penalty_json
 from domain.errors import DomainError
-from domain.penalty import EvidenceFile, Penalty, PenaltyCategory, PenaltyStatus, parse_amount, parse_currency
+from domain.penalty import Penalty, PenaltyCategory, PenaltyStatus, parse_amount, parse_currency
+from domain.files import FileData
 
 if TYPE_CHECKING:
     from bot.bootstrap import App
@@ -82,7 +85,7 @@ async def penalty(app: App, args: argparse.Namespace) -> None:
                              area=args.area, actor=CLI_ACTOR, pqr=args.pqr, description=args.description)
             _print_penalty(app, await svc.register(req, now=now), args.json)
         elif args.penalty_command == "evidence":
-            files = [_read_file(name) for name in args.file]
+            files = [_read_file(name, language(app.config.language)) for name in args.file]
             p = await svc.add_evidence(args.id, args.text, actor=args.identity, now=now, files=files)
             print(f"penalty {p.id}: evidence added ({p.status.value})")
         elif args.penalty_command == "list":
@@ -105,29 +108,18 @@ async def penalty(app: App, args: argparse.Namespace) -> None:
         elif args.penalty_command == "paid":
             _print_penalty(app, await svc.mark_paid(args.id, actor=args.identity, now=now), args.json)
     except DomainError as exc:
-        refuse(f"penalty: {_reason(exc)}")
+        about = PQR if args.penalty_command == "new" else AboutPenalty(args.id)
+        refuse(f"penalty: {refusal_text(exc, language(app.config.language), about=about)}")
 
 
-def _reason(exc: DomainError) -> str:
-    from domain.errors import InvalidTransition, NotAllowed
-    from domain.penalty import AlreadyDecided
-    if isinstance(exc, AlreadyDecided):
-        return f"already decided ({exc.decision} by {exc.by}); nothing changed"
-    if isinstance(exc, NotAllowed):
-        return "only managers may decide penalties" if str(exc) == "not_manager" else "only staff may do that"
-    if isinstance(exc, InvalidTransition):
-        return f"not allowed in state {exc.current}"
-    return str(exc) or type(exc).__name__
-
-
-def _read_file(name: str) -> EvidenceFile:
+def _read_file(name: str, lang: str) -> FileData:
     path = Path(name)
     try:
         data = path.read_bytes()
     except OSError as exc:
-        refuse(f"penalty: cannot read {name} ({exc.strerror})")
+        refuse(f"penalty: {t(lang, 'cli.cannot_read', name=name, error=exc.strerror)}")
     content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return EvidenceFile(filename=path.name, content_type=content_type, data=data)
+    return FileData(filename=path.name, content_type=content_type, data=data)
 
 
 async def report(app: App, args: argparse.Namespace) -> None:
@@ -135,7 +127,7 @@ async def report(app: App, args: argparse.Namespace) -> None:
     try:
         found = await app.penalties.month(args.month)
     except BadMonth:
-        refuse(f"report: {args.month!r} is not a month (YYYY-MM)")
+        refuse(f"report: {t(language(app.config.language), 'penalty.bad_month', month=args.month)}")
     rep = PenaltyReport.of(args.month, found)
     cal = app.penalties.calendar
     if args.xlsx:

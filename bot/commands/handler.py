@@ -11,12 +11,13 @@ from collections.abc import Awaitable, Callable
 
 from bot.commands.dates import UnreadableDate, parse_when
 from bot.commands.grammar import GrammarError, ParsedCommand, parse
+from bot.commands.refusals import Refusal, refusal_text
 from bot.i18n import t, tn
 from bot.i18n.formats import format_local_datetime
 from bot.commands.replies import Button, PqrCard, Reply, Visibility
 from bot.roles import Roles
 from bot.pqrs.service import FilingRequest, PqrService
-from domain.errors import ExtensionRefused, InvalidInput, InvalidTransition, NotFound
+from domain.errors import DomainError, ExtensionRefused, InvalidTransition
 from domain.pqr import Pqr
 from domain.pqr_types import PqrType, Status
 from storage.ports import PqrFilter
@@ -25,15 +26,6 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 20
 Verb = Callable[[ParsedCommand, str, dt.datetime], Awaitable[Reply]]
-
-
-class Refusal(Exception):
-    """A refusal answered with catalogue text `key` filled with `values`."""
-
-    def __init__(self, key: str, **values: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.values = values
 
 
 class _Usage(Exception):
@@ -80,20 +72,14 @@ class CommandHandler:
         except _Usage as exc:
             return self._refuse(t(self.lang, "usage", usage=t(self.lang, f"usage.{exc.verb}",
                                                                types=", ".join(PqrType))))
-        except Refusal as exc:
-            return self._refuse(t(self.lang, exc.key, **exc.values))
-        except NotFound as exc:
-            return self._refuse(t(self.lang, "not_found", radicado=str(exc)))
         except InvalidTransition as exc:
             await self._record(actor, cmd, f"invalid_transition:{exc.current}->{exc.wanted}", now)
-            allowed = ", ".join(exc.allowed) or t(self.lang, "no_transitions")
-            return self._refuse(t(self.lang, "invalid_transition", current=exc.current, wanted=exc.wanted,
-                                  allowed=allowed))
+            return self._refuse(self.refusal(exc))
         except ExtensionRefused as exc:
             await self._record(actor, cmd, f"extension:{exc.reason}", now)
-            return self._refuse(t(self.lang, f"ext.{exc.reason}", limit=self._fmt_limit(exc.limit)))
-        except InvalidInput as exc:
-            return self._refuse(t(self.lang, "invalid_input", detail=str(exc)))
+            return self._refuse(self.refusal(exc))
+        except (Refusal, DomainError) as exc:
+            return self._refuse(self.refusal(exc))
         except Exception:  # the user gets a clean answer; the trace goes to the log
             log.exception("command failed: %r by %s", text, actor)
             return self._refuse(t(self.lang, "internal_error"))
@@ -110,12 +96,9 @@ class CommandHandler:
         except Exception:  # recording must never hide the answer
             log.exception("could not record a refusal")
 
-    def _fmt_limit(self, value: object) -> str:
-        if isinstance(value, dt.datetime):
-            return self.fmt(value)
-        if isinstance(value, dt.date):
-            return value.isoformat()
-        return "" if value is None else str(value)
+    def refusal(self, exc: DomainError | Refusal) -> str:
+        """The catalogue answer to a refused command (bot.commands.refusals)."""
+        return refusal_text(exc, self.lang, instant=self.fmt)
 
     def fmt(self, instant: dt.datetime) -> str:
         return format_local_datetime(self.service.calendar.local(instant), self.lang)

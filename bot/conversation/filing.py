@@ -8,7 +8,6 @@ update is applied once (`last_update_id`; the filing itself remembers the update
 from __future__ import annotations
 
 import datetime as dt
-import html
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -17,10 +16,11 @@ from typing import Any
 from bot.clock import Clock
 from bot.i18n import language_of, t
 from bot.pqrs.service import FilingRequest, PqrService
-from bot.conversation.model import ChatEvent, Choice, FetchFile, FileRef, Kind, Say
+from bot.conversation.model import ChatEvent, Choice, FetchFile, FileRef, Kind, Say, Text
 from bot.conversation.support import TelegramSupport
 from domain.pqr_types import PqrType
-from storage.ports import StoredAttachment, TelegramConversation, UnitOfWork
+from storage.ports import TelegramConversation, UnitOfWork
+from domain.files import FileData
 
 TYPE_BUTTONS: tuple[PqrType, ...] = tuple(PqrType)
 EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[A-Za-z]{2,}$")
@@ -93,7 +93,7 @@ class TelegramFlow:
             if conv is not None and self._expired(conv, ev.at):
                 await uow.telegram.drop_conversation(ev.chat_id)
                 conv = None
-                out.append(Say(t(lang, "tg.expired")))
+                out.append(Say(Text.of(lang, "tg.expired")))
                 if ev.kind not in (Kind.START, Kind.CANCEL) and ev.text not in ("c:file", "c:status"):
                     await uow.commit()
                     return out
@@ -112,9 +112,9 @@ class TelegramFlow:
             return [self._menu(ev, lang)]
         if ev.kind is Kind.CANCEL or ev.text == "c:cancel":
             dropped = await uow.telegram.drop_conversation(ev.chat_id)
-            return [Say(t(lang, "tg.cancelled" if dropped else "tg.nothing_to_cancel"), edit=ev.kind is Kind.BUTTON)]
+            return [Say(Text.of(lang, "tg.cancelled" if dropped else "tg.nothing_to_cancel"), edit=ev.kind is Kind.BUTTON)]
         if ev.kind is Kind.UNSUPPORTED:
-            return [Say(t(lang, "tg.unsupported"))]
+            return [Say(Text.of(lang, "tg.unsupported"))]
         if ev.text == "c:file" and ev.kind is Kind.BUTTON:
             conv = TelegramConversation(chat_id=ev.chat_id, user_id=ev.user_id, language=lang, step=Step.TYPE,
                                         data=Draft(name=ev.name).as_data(), last_update_id=ev.update_id,
@@ -125,7 +125,7 @@ class TelegramFlow:
             return [await self.support.my_pqrs(uow, ev.chat_id, lang)]
         if conv is None:
             if ev.kind is Kind.BUTTON:
-                return [Say(t(lang, "tg.stale_button"), edit=True)]
+                return [Say(Text.of(lang, "tg.stale_button"), edit=True)]
             return [self._menu(ev, lang, key="tg.help")]
         draft = Draft.of(conv.data)
         says = self._advance(ev, conv, draft, lang)
@@ -144,25 +144,25 @@ class TelegramFlow:
                     return [self._prompt(conv, lang, edit=True, draft=draft)]
             elif step is Step.DESCRIPTION and ev.text == "c:continue":
                 if not (draft.parts or draft.files):
-                    return [Say(t(lang, "tg.need_description"))]
+                    return [Say(Text.of(lang, "tg.need_description"))]
                 conv.step = Step.EMAIL
                 return [self._prompt(conv, lang, edit=True)]
             elif step is Step.EMAIL and ev.text == "c:skip":
                 draft.email, conv.step = None, Step.CONFIRM
                 return [self._prompt(conv, lang, edit=True, draft=draft)]
-            return [Say(t(lang, "tg.stale_button"), edit=True)]
+            return [Say(Text.of(lang, "tg.stale_button"), edit=True)]
         if step is Step.DESCRIPTION:
             if ev.text.strip():
                 draft.parts.append(ev.text.strip())
             draft.files += [{"file_id": f.file_id, "name": f.name, "content_type": f.content_type, "size": f.size}
                             for f in ev.files]
             parts = len(draft.parts) + len(draft.files)
-            return [Say(t(lang, "tg.part_added", parts=parts),
+            return [Say(Text.of(lang, "tg.part_added", parts=parts),
                         keyboard=((Choice(t(lang, "tg.btn.continue"), "c:continue"),),))]
         if step is Step.EMAIL and ev.kind is Kind.TEXT:
             email = ev.text.strip()
             if not EMAIL_RE.match(email):
-                return [Say(t(lang, "tg.bad_email", text=html.escape(email[:100])),
+                return [Say(Text.of(lang, "tg.bad_email", text=email[:100]),
                             keyboard=((Choice(t(lang, "tg.btn.skip"), "c:skip"),),))]
             draft.email, conv.step = email, Step.CONFIRM
             return [self._prompt(conv, lang, draft=draft)]
@@ -170,7 +170,7 @@ class TelegramFlow:
 
     # -- rendering ------------------------------------------------------------------------------
     def _menu(self, ev: ChatEvent, lang: str, key: str = "tg.welcome") -> Say:
-        return Say(t(lang, key, name=html.escape(ev.name or "")),
+        return Say(Text.of(lang, key, name=ev.name or ""),
                    keyboard=((Choice(t(lang, "tg.btn.file"), "c:file"), Choice(t(lang, "tg.btn.status"), "c:status")),))
 
     def _prompt(self, conv: TelegramConversation, lang: str, *, edit: bool = False, draft: Draft | None = None) -> Say:
@@ -180,21 +180,20 @@ class TelegramFlow:
         if step is Step.TYPE:
             buttons = [Choice(t(lang, f"type.{p.value}"), f"c:type:{p.value}") for p in TYPE_BUTTONS]
             rows = tuple(tuple(buttons[i:i + 2]) for i in range(0, len(buttons), 2))
-            return Say(t(lang, "tg.ask_type"), keyboard=rows + ((Choice(t(lang, "tg.btn.cancel"), "c:cancel"),),),
+            return Say(Text.of(lang, "tg.ask_type"), keyboard=rows + ((Choice(t(lang, "tg.btn.cancel"), "c:cancel"),),),
                        edit=edit)
         if step is Step.DESCRIPTION:
             label = t(lang, f"type.{draft.type}").lower() if draft.type else ""
-            return Say(t(lang, "tg.ask_description", type=html.escape(label)), edit=edit,
+            return Say(Text.of(lang, "tg.ask_description", type=label), edit=edit,
                        keyboard=((Choice(t(lang, "tg.btn.continue"), "c:continue"),),))
         if step is Step.EMAIL:
-            return Say(t(lang, "tg.ask_email"), keyboard=((Choice(t(lang, "tg.btn.skip"), "c:skip"),),), edit=edit)
+            return Say(Text.of(lang, "tg.ask_email"), keyboard=((Choice(t(lang, "tg.btn.skip"), "c:skip"),),), edit=edit)
         description = "\n\n".join(draft.parts)
         if len(description) > SUMMARY_MAX:
             description = description[:SUMMARY_MAX] + "…"
         files = ", ".join(f["name"] for f in draft.files) or t(lang, "tg.none")
-        text = t(lang, "tg.confirm", type=html.escape(t(lang, f"type.{draft.type}")),
-                 description=html.escape(description) or "—", attachments=html.escape(files),
-                 email=html.escape(draft.email or t(lang, "tg.none")))
+        text = Text.of(lang, "tg.confirm", type=t(lang, f"type.{draft.type}"), description=description or "—",
+                       attachments=files, email=draft.email or t(lang, "tg.none"))
         return Say(text, keyboard=((Choice(t(lang, "tg.btn.confirm"), "c:confirm"),
                                     Choice(t(lang, "tg.btn.cancel"), "c:cancel")),), edit=edit)
 
@@ -205,12 +204,12 @@ class TelegramFlow:
         if conv is None or Step(conv.step) is not Step.CONFIRM or conv.last_update_id >= ev.update_id:
             # Pressed twice, or offered again after a crash: answer with what was filed, if anything.
             again = await self.support.filed_answer(ev.chat_id, ev.message_id, lang)
-            return [again] if again else [Say(t(lang, "tg.stale_button"), edit=True)]
+            return [again] if again else [Say(Text.of(lang, "tg.stale_button"), edit=True)]
         if self._expired(conv, ev.at):
             async with self.db.uow() as uow:
                 await uow.telegram.drop_conversation(ev.chat_id)
                 await uow.commit()
-            return [Say(t(lang, "tg.expired"), edit=True)]
+            return [Say(Text.of(lang, "tg.expired"), edit=True)]
         draft = Draft.of(conv.data)
         files = await self._download(tuple(draft.file_refs()))   # outside any transaction
         body = "\n\n".join(draft.parts) or "[" + ", ".join(f.filename for f in files) + "]"
@@ -237,8 +236,8 @@ class TelegramFlow:
             await uow.commit()
         return [self.support.filed_say(pqr, lang)]
 
-    async def _download(self, refs: tuple[FileRef, ...]) -> list[StoredAttachment]:
-        return [StoredAttachment(ref.name, ref.content_type, await self.fetch(ref)) for ref in refs]
+    async def _download(self, refs: tuple[FileRef, ...]) -> list[FileData]:
+        return [FileData(ref.name, ref.content_type, await self.fetch(ref)) for ref in refs]
 
     # -- idle conversations ---------------------------------------------------------------------
     async def expire_idle(self, *, limit: int = 100) -> list[tuple[int, str]]:

@@ -7,7 +7,6 @@ Penalty decisions plug in with `register("penalty_approve", …)` (bot.conversat
 from __future__ import annotations
 
 import datetime as dt
-import html
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -15,7 +14,7 @@ from bot.i18n import t
 from bot.i18n.formats import format_local_datetime
 from bot.roles import Roles
 from bot.pqrs.service import PqrService
-from bot.conversation.model import Choice
+from bot.conversation.model import Body, Choice, Text
 from domain.errors import DomainError, NotFound
 
 
@@ -35,10 +34,10 @@ class ManagerPress:
 
 @dataclass(frozen=True)
 class ActionResult:
-    """What to answer: a short notice for the press, and optionally a message (HTML-safe)."""
+    """What to answer: a short plain notice for the press, and optionally a message."""
 
     notice: str
-    text: str | None = None
+    text: Body | None = None
     keyboard: tuple[tuple[Choice, ...], ...] = ()
     refused: bool = False
 
@@ -91,9 +90,8 @@ class ManagerActions:
         except NotFound:
             return ActionResult(t(lang, "not_found", radicado=press.arg))
         cal = self.service.calendar
-        text = t(lang, "tg.status", radicado=html.escape(pqr.radicado or ""),
-                 type=html.escape(t(lang, f"type.{pqr.type.value}")),
-                 status=html.escape(t(lang, f"status.{pqr.status.value}")),
-                 received=format_local_datetime(cal.local(pqr.received_at), lang),
-                 due=format_local_datetime(cal.local(pqr.due_at), lang))
-        return ActionResult(pqr.radicado or "", text=text + "\n" + html.escape(pqr.subject))
+        text = Text.of(lang, "tg.status", radicado=pqr.radicado or "", type=t(lang, f"type.{pqr.type.value}"),
+                       status=t(lang, f"status.{pqr.status.value}"),
+                       received=format_local_datetime(cal.local(pqr.received_at), lang),
+                       due=format_local_datetime(cal.local(pqr.due_at), lang))
+        return ActionResult(pqr.radicado or "", text=(text, Text.verbatim(lang, pqr.subject)))

@@ -1,11 +1,12 @@
-"""What the Telegram conversation works with, free of python-telegram-bot: the normalized customer
-update (`ChatEvent`) and the answers (`Say`) the adapter renders."""
+"""What the chat conversations work with, free of python-telegram-bot: the normalized customer
+update (`ChatEvent`) and the answers (`Say`, made of catalogue `Text`s) that the adapter renders
+in its own markup."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -56,12 +57,36 @@ class Choice:
 
 
 @dataclass(frozen=True)
-class Say:
-    """A message for the chat, already HTML-safe. `edit` replaces the bot message the event came
-    from; `about` (radicado, pqr id) asks the adapter to remember the sent message as being about
-    that PQR, so a reply to it joins the PQR."""
+class Text:
+    """A catalogue text (`key` in `lang`) with its raw values. The channel fills it in, escaping
+    every plain value for its markup; a value that is itself a `Text`, or a tuple of them (one per
+    line), is rendered first and not escaped again. Markup lives only in the catalogue and the
+    channel, never in the use cases."""
 
-    text: str
+    lang: str
+    key: str
+    values: Mapping[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, lang: str, key: str, **values: object) -> Text:
+        return cls(lang, key, values)
+
+    @classmethod
+    def verbatim(cls, lang: str, value: str) -> Text:
+        """A value shown as it is (escaped), such as a customer's own words."""
+        return cls(lang, "chat.verbatim", {"text": value})
+
+
+Body = Text | tuple[Text, ...]
+
+
+@dataclass(frozen=True)
+class Say:
+    """A message for the chat: one text, or several shown one per line. `edit` replaces the bot
+    message the event came from; `about` (radicado, pqr id) asks the adapter to remember the sent
+    message as being about that PQR, so a reply to it joins the PQR."""
+
+    text: Body
     keyboard: tuple[tuple[Choice, ...], ...] = ()
     edit: bool = False
     reply_to: int | None = None

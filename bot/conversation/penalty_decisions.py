@@ -1,6 +1,6 @@
 """Penalty decisions by managers on Telegram, free of python-telegram-bot.
 
-The decision request arrives as a card (HTML) with an inline keyboard built from the payload's
+The decision request arrives as a card (rendered by the channel) with an inline keyboard built from the payload's
 `actions`; each button's callback data goes through the manager-actions registry
 (`m:penalty_approve:<id>`), so every press re-checks the role there. A press that may go on
 (`PenaltyService.check_decision`) asks for the reason with a follow-up message and stores an
@@ -11,7 +11,6 @@ draft the manager had open is kept inside that state and put back afterwards."""
 from __future__ import annotations
 
 import datetime as dt
-import html
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,14 +19,13 @@ from bot.conversation.manager_actions import ActionResult, ManagerActions, Manag
 from bot.penalties.service import PenaltyService
 from bot.penalties.cards import APPROVE, REJECT, PenaltyCard, parse_penalty_id
 from bot.roles import Roles
-from bot.conversation.model import ChatEvent, Choice, Kind, Say
-from domain.errors import DomainError, InvalidInput, InvalidTransition, NotAllowed, NotFound
-from domain.penalty import AlreadyDecided, Penalty
+from bot.commands.refusals import AboutPenalty, refusal_text
+from bot.conversation.model import ChatEvent, Choice, Kind, Say, Text
+from domain.errors import DomainError, InvalidInput
+from domain.penalty import Penalty
 from storage.ports import Database, TelegramConversation
 
 STEP = "penalty_reason"
-TEXT_LIMIT = 4000
-_MARK = {"aprobada": "✅", "rechazada": "❌"}
 
 
 def keyboard(card: PenaltyCard) -> tuple[tuple[Choice, ...], ...]:
@@ -37,61 +35,18 @@ def keyboard(card: PenaltyCard) -> tuple[tuple[Choice, ...], ...]:
     return (tuple(Choice(a.label, ManagerActions.data(a.action, a.value)) for a in card.actions),)
 
 
-def card_html(card: PenaltyCard) -> str:
-    """The card as Telegram HTML: every value escaped, the decision at the end once taken."""
-    lang = card.language
-
-    def line(key: str, value: str) -> str:
-        return f"{html.escape(t(lang, 'penalty.label.' + key))}: {html.escape(value)}"
-
-    lines = [f"<b>{html.escape(t(lang, 'penalty.card_title', id=card.id, client=card.client))}</b>",
-             line("category", card.category), line("amount", card.amount), line("area", card.area)]
-    if card.pqr:
-        lines.append(line("pqr", card.pqr))
-    if card.status:
-        lines.append(line("status", card.status))
-    if card.description:
-        lines.append(line("description", card.description[:800]))
-    lines.append(f"<b>{html.escape(t(lang, 'penalty.label.evidence'))}</b>")
-    if card.evidence:
-        for e in card.evidence:
-            files = f" [{', '.join(e.files)}]" if e.files else ""
-            author = f" — {e.author}" if e.author else ""
-            lines.append("• " + html.escape(e.text[:600] + files + author))
-    else:
-        lines.append(html.escape(card.evidence_summary or t(lang, "penalty.no_evidence")))
-    if card.decision:
-        decided = t(lang, "penalty.decided_line", decision=card.decision_label().capitalize(),
-                    by=card.decided_by or "—", reason=card.reason or "—")
-        lines.append(f"\n{_MARK.get(card.decision, '')} <b>{html.escape(decided)}</b>")
-    text = "\n".join(lines)
-    return text if len(text) <= TEXT_LIMIT else text[:TEXT_LIMIT - 1] + "…"
-
-
-def refusal_text(exc: DomainError, penalty_id: int, lang: str) -> str:
-    """A refused press or decision in plain words (not escaped)."""
-    if isinstance(exc, NotAllowed):
-        return t(lang, "penalty.not_manager")
-    if isinstance(exc, AlreadyDecided):
-        return t(lang, "penalty.already_decided", id=penalty_id, decision=t(lang, f"penalty.status.{exc.decision}"),
-                 by=exc.by or "—")
-    if isinstance(exc, InvalidTransition):
-        return t(lang, "penalty.wrong_state", id=penalty_id, status=t(lang, f"penalty.status.{exc.current}"))
-    if isinstance(exc, NotFound):
-        return t(lang, "penalty.not_found", what=str(exc))
-    if isinstance(exc, InvalidInput):
-        return t(lang, "penalty.reason.required")
-    return t(lang, "tg.stale_button")
+def _refusal(exc: DomainError, penalty_id: int, lang: str) -> str:
+    return refusal_text(exc, lang, about=AboutPenalty(penalty_id))
 
 
 @dataclass(frozen=True)
 class ReasonAnswer:
     """What to do after a manager's message: `says` for the chat, and the keyboard message
-    (`edit_message_id`) to redraw as `edit_text` (no buttons) once the case is decided."""
+    (`edit_message_id`) to redraw as `edit_card` (no buttons) once the case is decided."""
 
     says: tuple[Say, ...]
     edit_message_id: int | None = None
-    edit_text: str | None = None
+    edit_card: PenaltyCard | None = None
 
 
 class TelegramPenaltyDecisions:
@@ -124,7 +79,7 @@ class TelegramPenaltyDecisions:
         try:
             p = await self.penalties.check_decision(penalty_id, approve, press.actor, press.now)
         except DomainError as exc:
-            return ActionResult(refusal_text(exc, penalty_id, lang)[:200], refused=True)
+            return ActionResult(_refusal(exc, penalty_id, lang)[:200], refused=True)
         raw_user = press.actor.removeprefix("telegram:")
         user_id = int(raw_user) if raw_user.isdigit() else 0
         chat_id = press.chat_id if press.chat_id is not None else user_id
@@ -141,7 +96,7 @@ class TelegramPenaltyDecisions:
             await uow.commit()
         verb = "approve" if approve else "reject"
         return ActionResult(t(lang, "penalty.reason.notice"),
-                            text=t(lang, f"penalty.reason.ask_{verb}", id=penalty_id, client=html.escape(p.client)))
+                            text=Text.of(lang, f"penalty.reason.ask_{verb}", id=penalty_id, client=p.client))
 
     # -- the reason -----------------------------------------------------------------------------
     async def take(self, ev: ChatEvent) -> ReasonAnswer | None:
@@ -157,27 +112,26 @@ class TelegramPenaltyDecisions:
         penalty_id = int(conv.data.get("penalty") or 0)
         if ev.kind is Kind.CANCEL or (ev.kind is Kind.BUTTON and ev.text == "c:cancel"):
             await self._finish(ev.chat_id, conv)
-            return ReasonAnswer((Say(t(lang, "penalty.reason.cancelled", id=penalty_id)),))
+            return ReasonAnswer((Say(Text.of(lang, "penalty.reason.cancelled", id=penalty_id)),))
         reason = ev.text.strip() if ev.kind is Kind.TEXT else ""
         if not reason:
-            return ReasonAnswer((Say(t(lang, "penalty.reason.text_only", id=penalty_id)),))
+            return ReasonAnswer((Say(Text.of(lang, "penalty.reason.text_only", id=penalty_id)),))
         approve = bool(conv.data.get("approve"))
         try:
             p = await self.penalties.decide(penalty_id, approve, reason, f"telegram:{ev.user_id}", ev.at)
         except InvalidInput as exc:
-            return ReasonAnswer((Say(html.escape(refusal_text(exc, penalty_id, lang))),))
+            return ReasonAnswer((Say(Text.verbatim(lang, _refusal(exc, penalty_id, lang))),))
         except DomainError as exc:
             await self._finish(ev.chat_id, conv)
-            return ReasonAnswer((Say(html.escape(refusal_text(exc, penalty_id, lang))),))
+            return ReasonAnswer((Say(Text.verbatim(lang, _refusal(exc, penalty_id, lang))),))
         await self._finish(ev.chat_id, conv)
         return self._decided(p, conv.data.get("message_id"), lang)
 
     def _decided(self, p: Penalty, message_id: Any, lang: str) -> ReasonAnswer:
         key = "penalty.approved" if p.accepted else "penalty.rejected"
-        done = t(lang, key, id=p.id, status=t(lang, f"penalty.status.{p.status.value}"))
-        return ReasonAnswer((Say(html.escape(done)),),
-                            edit_message_id=int(message_id) if isinstance(message_id, int) else None,
-                            edit_text=card_html(PenaltyCard.of_penalty(p, lang)))
+        done = Text.of(lang, key, id=p.id, status=t(lang, f"penalty.status.{p.status.value}"))
+        return ReasonAnswer((Say(done),), edit_message_id=int(message_id) if isinstance(message_id, int) else None,
+                            edit_card=PenaltyCard.of_penalty(p, lang))
 
     async def _finish(self, chat_id: int, conv: TelegramConversation) -> None:
         """Leave the awaiting state, putting back a filing draft it had set aside."""

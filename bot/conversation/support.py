@@ -7,7 +7,7 @@ import json
 import logging
 
 from bot.clock import Clock
-from bot.outbox.payloads import Alert
+from bot.ports.payloads import Alert
 from bot.pqrs.followups import StaffDestinations, followup_notices
 from bot.i18n import t
 from bot.pqrs.service import PqrService
@@ -16,7 +16,8 @@ from domain.customer import identity
 from domain.errors import NotFound
 from domain.events import Event
 from domain.pqr import Pqr
-from storage.ports import OutboxItem, PqrFilter, StoredAttachment, UnitOfWork
+from storage.ports import OutboxItem, PqrFilter, UnitOfWork
+from domain.files import FileData
 
 log = logging.getLogger(__name__)
 BOT_ACTOR = "telegram:bot"
@@ -101,7 +102,7 @@ class TelegramSupport:
             return await uow.telegram.radicado_for_message(chat_id, message_id)
 
     async def follow_up(self, ev: ChatEvent, radicado: str, lang: str,
-                        files: list[StoredAttachment]) -> list[Say]:
+                        files: list[FileData]) -> list[Say]:
         """A customer's reply to a bot message about a PQR joins that PQR (once per update);
         staff hear of it through the outbox (the assignee, else the Slack triage channel)."""
         async with self.db.uow() as uow:

@@ -18,9 +18,7 @@ import re
 import string
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from bot.sla.alerts import staff_destinations
 from bot.pqrs.followups import StaffDestinations, followup_notices
 from bot.intake.group_commit import GroupCommitter
 from bot.i18n import t
@@ -29,10 +27,9 @@ from bot.ports import IncomingMessage
 from domain.errors import DomainError
 from domain.pqr import Message, Pqr
 from domain.pqr_types import PqrType
-from storage.ports import Database, RawMessage, StoredAttachment, UnitOfWork
+from storage.ports import Database, RawMessage, UnitOfWork
+from domain.files import FileData
 
-if TYPE_CHECKING:
-    from bot.bootstrap import App
 
 FILED, JOINED, DUPLICATE, KEPT_ASIDE = "filed", "joined", "duplicate", "kept_aside"
 
@@ -218,7 +215,7 @@ class IntakeService:
     async def _attach(uow: UnitOfWork, message: Message | None, msg: IncomingMessage) -> None:
         if message is not None and message.id is not None and msg.attachments:
             await uow.mail.add_attachments(message.id, [
-                StoredAttachment(a.filename, a.content_type, a.data) for a in msg.attachments])
+                FileData(a.filename, a.content_type, a.data) for a in msg.attachments])
 
     @classmethod
     async def _keep(cls, uow: UnitOfWork, msg: IncomingMessage, disposition: str, *,
@@ -233,17 +230,5 @@ class IntakeService:
                           data=raw, disposition=disposition, reason=reason, pqr_id=pqr_id)
 
 
-def intake_for(app: App, *, default_type: PqrType | None = None, reopen_closed: bool | None = None,
-               own_id_domain: str | None = None) -> IntakeService:
-    """The intake service of a built application (email settings by default)."""
-    email = app.config.channels.email
-    return IntakeService(app.db, app.service, language=app.config.language,
-                         default_type=default_type or email.default_type,
-                         reopen_closed=email.reopen_closed if reopen_closed is None else reopen_closed,
-                         own_id_domain=own_id_domain or email.address.rpartition("@")[2] or None,
-                         on_commit=app.outbox_wake.set,
-                         staff=lambda who: staff_destinations(app.config, who))
-
-
 __all__: Sequence[str] = ["DUPLICATE", "FILED", "JOINED", "KEPT_ASIDE", "IntakeResult", "IntakeService",
-                          "inbound_key", "intake_for", "radicado_pattern"]
+                          "inbound_key", "radicado_pattern"]

@@ -3,7 +3,7 @@
 Delivery is at least once per claim lease and effectively once: a row is marked sent in its own
 transaction right after the adapter accepts it, and a row another worker holds is never claimed.
 Failures retry with exponential backoff and jitter; after `max_attempts` the row is dead. The
-adapter gets the row's payload parsed into its kind (bot.outbox.payloads); a payload that does not
+adapter gets the row's payload parsed into its kind (bot.ports.payloads); a payload that does not
 parse goes dead at once, unsent, rather than being guessed at.
 
 When an adapter says its whole channel is down (`Retryable(channel_down=True)`: the relay refuses
@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from bot.clock import Clock
-from bot.outbox.payloads import InvalidPayload, parse
+from bot.ports.payloads import InvalidPayload, parse
 from bot.ports import ChannelAdapter, Permanent, Retryable
 from storage.ports import Database, OutboxItem
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bot.commands.replies import Button
 from bot.i18n import t
 from bot.i18n.formats import format_amount
 from bot.penalties.notices import evidence_summary
@@ -28,15 +29,6 @@ class EvidenceLine:
 
 
 @dataclass(frozen=True)
-class CardAction:
-    """A decision button: `action` is penalty_approve or penalty_reject, `value` the penalty id."""
-
-    action: str
-    value: str
-    label: str
-
-
-@dataclass(frozen=True)
 class PenaltyCard:
     """The fields of a decision card, with labels already in `language`."""
 
@@ -51,7 +43,7 @@ class PenaltyCard:
     description: str | None = None
     evidence: tuple[EvidenceLine, ...] = ()
     evidence_summary: str = ""
-    actions: tuple[CardAction, ...] = ()
+    actions: tuple[Button, ...] = ()
     decision: str | None = None          # aprobada | rechazada, once decided
     decided_by: str | None = None
     reason: str | None = None
@@ -70,7 +62,7 @@ class PenaltyCard:
             EvidenceLine(text=str(e.get("text") or ""), author=str(e.get("author") or ""),
                          files=tuple(str(f.get("filename") or "") for f in e.get("files") or []))
             for e in payload.get("evidence") or [] if isinstance(e, dict))
-        actions = tuple(CardAction(str(a["action"]), str(a["value"]), str(a.get("label") or a["action"]))
+        actions = tuple(Button(str(a.get("label") or a["action"]), str(a["action"]), str(a["value"]))
                         for a in payload.get("actions") or []
                         if isinstance(a, dict) and a.get("action") in DECISION_ACTIONS and a.get("value"))
         status = str(payload.get("status") or "")
@@ -87,10 +79,10 @@ class PenaltyCard:
     def of_penalty(cls, p: Penalty, lang: str) -> PenaltyCard:
         """The card of a stored penalty as it is now (buttons only while it is in evaluation)."""
         assert p.id is not None
-        actions: tuple[CardAction, ...] = ()
+        actions: tuple[Button, ...] = ()
         if p.status is PenaltyStatus.EN_EVALUACION:
-            actions = (CardAction(APPROVE, str(p.id), t(lang, "penalty.button.approve")),
-                       CardAction(REJECT, str(p.id), t(lang, "penalty.button.reject")))
+            actions = (Button(t(lang, "penalty.button.approve"), APPROVE, str(p.id), "primary"),
+                       Button(t(lang, "penalty.button.reject"), REJECT, str(p.id), "danger"))
         return cls(id=p.id, client=p.client, category=t(lang, f"penalty.category.{p.category.value}"),
                    amount=format_amount(p.amount, p.currency, lang), area=p.area,
                    status=t(lang, f"penalty.status.{p.status.value}"), language=lang, pqr=p.pqr,

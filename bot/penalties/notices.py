@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.i18n import t
 from bot.i18n.formats import format_amount
-from bot.outbox.payloads import (DecisionAction, EvidenceEntry, EvidenceFile, PenaltyClientNotice, PenaltyDecision,
+from bot.ports.payloads import (DecisionAction, EvidenceEntry, EvidenceFile, PenaltyClientNotice, PenaltyDecision,
                                  PenaltyEvidenceRequest, PenaltyNotice, PenaltyPaymentAuthorization)
 from domain.calendar import BusinessCalendar
 from domain.contracts import Area, Client

@@ -17,7 +17,8 @@ from bot.penalties.notices import PenaltyNotices
 from bot.roles import Roles
 from domain.errors import DomainError, InvalidTransition, NotAllowed, NotFound
 from domain.events import ActionRefused
-from domain.penalty import AlreadyDecided, EvidenceFile, Penalty, PenaltyCategory, PenaltyStatus
+from domain.penalty import AlreadyDecided, Penalty, PenaltyCategory, PenaltyStatus
+from domain.files import FileData
 from storage.ports import Database, UnitOfWork
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -99,7 +100,7 @@ class PenaltyService:
 
     # -- evidence -------------------------------------------------------------------------------
     async def add_evidence(self, penalty_id: int, text: str, *, actor: str, now: dt.datetime,
-                           files: list[EvidenceFile] | None = None) -> Penalty:
+                           files: list[FileData] | None = None) -> Penalty:
         """Staff attach the area's evidence; the first moves the case to evaluation and every
         manager gets the decision request."""
         async with self.db.uow() as uow:

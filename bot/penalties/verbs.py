@@ -14,7 +14,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from bot.commands.handler import Refusal, Verb
+from bot.commands.handler import Verb
+from bot.commands.refusals import PQR, AboutPenalty, Refusal, Subject, refusal_text
 from bot.contracts.service import ContractService
 from bot.commands.grammar import ParsedCommand
 from bot.i18n import t, tn
@@ -23,8 +24,8 @@ from bot.penalties.service import BadMonth, NewPenalty, PenaltyService
 from bot.penalties.notices import evidence_summary
 from bot.penalties.report import PenaltyReport, report_text
 from bot.commands.replies import Button, Reply, Visibility
-from domain.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
-from domain.penalty import AlreadyDecided, Penalty, PenaltyCategory, PenaltyStatus, parse_amount, parse_currency
+from domain.errors import DomainError
+from domain.penalty import Penalty, PenaltyCategory, PenaltyStatus, parse_amount, parse_currency
 
 
 def parse_category(text: str) -> PenaltyCategory:
@@ -69,19 +70,11 @@ class PenaltyCommands:
             raise Refusal("penalty.usage")
         try:
             return await handler(cmd, actor, now)
-        except NotAllowed as exc:
-            raise Refusal("penalty.not_manager" if str(exc) == "not_manager" else "not_staff") from None
-        except AlreadyDecided as exc:
-            raise Refusal("penalty.already_decided", id=cmd.arg(1), decision=self._status(exc.decision),
-                          by=exc.by or "—") from None
-        except InvalidTransition as exc:
-            raise Refusal("penalty.wrong_state", id=cmd.arg(1), status=self._status(exc.current)) from None
-        except NotFound as exc:
-            raise Refusal("penalty.not_found", what=str(exc)) from None
         except BadMonth as exc:
             raise Refusal("penalty.bad_month", month=str(exc)) from None
-        except InvalidInput as exc:
-            raise Refusal("invalid_input", detail=str(exc)) from None
+        except DomainError as exc:
+            about: Subject = PQR if handler == self._new else AboutPenalty(cmd.arg(1) or "?")
+            return Reply.refusal(refusal_text(exc, self.lang, about=about), language=self.lang)
 
     def _status(self, value: str) -> str:
         return t(self.lang, f"penalty.status.{value}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.i18n import t
-from bot.outbox.payloads import Followup
+from bot.ports.payloads import Followup
 from domain.pqr import Message, Pqr
 from storage.ports import OutboxItem
 

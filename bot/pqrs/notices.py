@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from bot.i18n import t
 from bot.i18n.formats import format_local_datetime
-from bot.outbox.payloads import CUSTOMER_MESSAGES, CustomerKind, Triage
+from bot.ports.payloads import CUSTOMER_MESSAGES, CustomerKind, Triage
 from domain.calendar import BusinessCalendar
 from domain.pqr import Direction, Message, Pqr
 from storage.ports import OutboxItem

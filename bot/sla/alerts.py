@@ -10,7 +10,7 @@ import logging
 from bot.config import Config
 from bot.i18n import t
 from bot.i18n.formats import format_local_datetime
-from bot.outbox.payloads import Alert
+from bot.ports.payloads import Alert
 from domain.calendar import BusinessCalendar
 from domain.customer import reachable
 from domain.pqr import SlaState, sla_windows

@@ -8,7 +8,7 @@ import datetime as dt
 from bot.config import Config
 from bot.i18n import t
 from bot.i18n.formats import format_local_date, format_local_datetime
-from bot.outbox import payloads
+from bot.ports import payloads
 from bot.pqrs.service import Digest
 from domain.calendar import BusinessCalendar
 from domain.pqr import Pqr

@@ -13,7 +13,7 @@ from typing import Any, TextIO
 from bot.clock import Clock
 from bot.commands.handler import CommandHandler
 from bot.commands.replies import Reply
-from bot.outbox import payloads
+from bot.ports import payloads
 from bot.ports import Permanent
 
 log = logging.getLogger(__name__)

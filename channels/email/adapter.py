@@ -9,7 +9,7 @@ import sys
 from bot.clock import Clock
 from bot.config import EmailChannel as EmailConfig
 from bot.intake.service import IntakeService
-from bot.outbox.payloads import OutboxPayload
+from bot.ports.payloads import OutboxPayload
 from channels.email.loops import LoopFilter, RateLimiter
 from channels.email.outbound import RelaySession, build_message
 from channels.email.server import SmtpHandler, SmtpServer

@@ -18,7 +18,7 @@ from typing import Any
 import aiosmtplib
 
 from bot.config import Relay
-from bot.outbox.payloads import (Ack, Alert, BasePayload, Closing, CustomerMessage, Digest, Extension, Followup,
+from bot.ports.payloads import (Ack, Alert, BasePayload, Closing, CustomerMessage, Digest, Extension, Followup,
                                  OutboxDead, OutboxPayload, PenaltyClientNotice, PenaltyDecision,
                                  PenaltyEvidenceRequest, PenaltyPaymentAuthorization, Reply)
 from bot.ports import ChannelError, Permanent, Retryable

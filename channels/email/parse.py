@@ -19,7 +19,8 @@ from html.parser import HTMLParser
 
 from mailparser_reply import EmailReplyParser
 
-from bot.ports import Attachment, IncomingMessage
+from bot.ports import IncomingMessage
+from domain.files import FileData
 from domain.pqr_types import PqrType
 
 CHANNEL = "email"
@@ -256,7 +257,7 @@ def _part_bytes(part: Message) -> bytes:
     return payload.encode("utf-8", "surrogateescape") if isinstance(payload, str) else b""
 
 
-def _collect(part: Message, texts: list[str], htmls: list[str], files: list[Attachment]) -> None:
+def _collect(part: Message, texts: list[str], htmls: list[str], files: list[FileData]) -> None:
     ctype = part.get_content_type()
     try:
         disposition = part.get_content_disposition()
@@ -267,7 +268,7 @@ def _collect(part: Message, texts: list[str], htmls: list[str], files: list[Atta
         inner = part.get_payload()
         sub = inner[0] if isinstance(inner, list) and inner else None
         data = sub.as_bytes(policy=policy.SMTP) if isinstance(sub, Message) else _part_bytes(part)
-        files.append(Attachment(clean(filename or "message.eml"), ctype, data))
+        files.append(FileData(clean(filename or "message.eml"), ctype, data))
         return
     if part.is_multipart():
         for sub in part.get_payload():
@@ -281,14 +282,14 @@ def _collect(part: Message, texts: list[str], htmls: list[str], files: list[Atta
         return
     if not data and not filename:
         return
-    files.append(Attachment(clean(filename or f"part-{len(files) + 1}"), ctype, data))
+    files.append(FileData(clean(filename or f"part-{len(files) + 1}"), ctype, data))
 
 
-def body_and_files(msg: Message) -> tuple[str, tuple[Attachment, ...]]:
+def body_and_files(msg: Message) -> tuple[str, tuple[FileData, ...]]:
     """The message text (plain parts, else HTML parts as text) and its attachments."""
     texts: list[str] = []
     htmls: list[str] = []
-    files: list[Attachment] = []
+    files: list[FileData] = []
     _collect(msg, texts, htmls, files)
     text = "\n\n".join(t.strip() for t in texts if t.strip())
     if not text:

@@ -15,7 +15,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.outbox.payloads import OutboxPayload
+from bot.ports.payloads import OutboxPayload
 from channels.slack.listeners import SlackListeners
 from channels.slack.sender import SlackSender
 from channels.slack.services import SlackServices

@@ -14,16 +14,16 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.bootstrap import App
 from bot.commands.grammar import GrammarError, parse
-from bot.i18n import t
 from bot.commands.replies import Visibility
+from bot.i18n import t
 from bot.pqrs.service import FilingRequest
-from domain.errors import InvalidTransition, NotFound
+from domain.errors import DomainError, InvalidTransition, NotFound
 
 from channels.slack import blocks, modals
 from channels.slack.mrkdwn import escape, identity
 from channels.slack.penalties import SlackPenalties
+from channels.slack.services import SlackServices
 
 log = logging.getLogger(__name__)
 CARD_ACTION = re.compile(r"^pqr\.(take|show|reply)$")
@@ -50,11 +50,11 @@ def inbound_key(body: dict[str, Any]) -> str | None:
 class SlackListeners:
     """Registers the `/pqr` command, the card buttons, paging and the two forms on a Bolt app."""
 
-    def __init__(self, app: App, client: AsyncWebClient) -> None:
-        self.app = app
+    def __init__(self, services: SlackServices, client: AsyncWebClient) -> None:
+        self.services = services
         self.client = client
-        self.lang = app.commands.lang
-        self.penalties = SlackPenalties(app, client)
+        self.lang = services.commands.lang
+        self.penalties = SlackPenalties(services, client)
 
     def register(self, bolt: AsyncApp) -> None:
         bolt.use(self.once)
@@ -71,7 +71,7 @@ class SlackListeners:
         acted on. The key is written before acting: acting twice is worse than not acting."""
         key = inbound_key(body)
         if key is not None:
-            fresh = await self.app.service.remember_inbound("slack", key[:900], now=self.app.clock())
+            fresh = await self.services.pqrs.remember_inbound("slack", key[:900], now=self.services.clock())
             if not fresh:
                 log.info("slack: duplicate delivery %s ignored", key)
                 return BoltResponse(status=200, body="")
@@ -81,17 +81,17 @@ class SlackListeners:
     # -- /pqr -----------------------------------------------------------------------------------
     async def on_command(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
         actor, text = actor_of(command.get("user_id", "")), command.get("text") or ""
-        if self._wants_form(text) and self.app.roles.is_staff(actor):
+        if self._wants_form(text) and self.services.roles.is_staff(actor):
             await ack()
             await self.client.views_open(trigger_id=command["trigger_id"],
                                          view=modals.intake_view(self.lang, channel_id=command.get("channel_id", "")))
             return
         await ack()   # inside Slack's 3 s; the answer follows through response_url
-        reply = await self.app.commands.handle(actor, text, self.app.clock())
+        reply = await self.services.commands.handle(actor, text, self.services.clock())
         list_args = self._list_args(text)
         report = self.penalties.is_report(reply)
         public = reply.visibility is Visibility.PUBLIC or report
-        await respond(**blocks.render_reply(reply, self.app.commands, list_args=list_args),
+        await respond(**blocks.render_reply(reply, self.services.commands, list_args=list_args),
                       response_type="in_channel" if public else "ephemeral", replace_original=False)
         if report:
             await self.penalties.post_chart(command.get("channel_id"), reply)
@@ -120,9 +120,9 @@ class SlackListeners:
         user = body["user"]["id"]
         actor, kind, rad = actor_of(user), action["action_id"].split(".", 1)[1], action.get("value", "")
         channel, ts = self._where(body)
-        now = self.app.clock()
-        if not self.app.roles.is_staff(actor):
-            await self.app.service.record_refusal(actor=actor, action=f"slack_button:{kind}", reason="not_staff",
+        now = self.services.clock()
+        if not self.services.roles.is_staff(actor):
+            await self.services.pqrs.record_refusal(actor=actor, action=f"slack_button:{kind}", reason="not_staff",
                                                   now=now, radicado=rad or None)
             await self._ephemeral(channel, user, t(self.lang, "slack.not_staff_button"))
             return
@@ -130,9 +130,9 @@ class SlackListeners:
             await self.client.views_open(trigger_id=body["trigger_id"], view=modals.reply_view(
                 self.lang, radicado=rad, channel_id=channel, message_ts=ts))
             return
-        reply = await self.app.commands.handle(actor, f"{kind} {rad}", now)
+        reply = await self.services.commands.handle(actor, f"{kind} {rad}", now)
         if not reply.ok or kind == "show":
-            msg = blocks.render_reply(reply, self.app.commands)
+            msg = blocks.render_reply(reply, self.services.commands)
             await self._ephemeral(channel, user, msg["text"], msg["blocks"])
         if reply.ok and kind != "show":
             # Only a change redraws the pressed message: "show" also sits on digest rows, and
@@ -146,17 +146,17 @@ class SlackListeners:
             args, page = str(value.get("args", "")), int(value.get("page", 1))
         except (ValueError, TypeError, AttributeError):
             return
-        reply = await self.app.commands.handle(actor_of(body["user"]["id"]), f"list {args} page:{page}",
-                                               self.app.clock())
-        await respond(**blocks.render_reply(reply, self.app.commands, list_args=args),
+        reply = await self.services.commands.handle(actor_of(body["user"]["id"]), f"list {args} page:{page}",
+                                               self.services.clock())
+        await respond(**blocks.render_reply(reply, self.services.commands, list_args=args),
                       response_type="ephemeral", replace_original=True)
 
     # -- forms ----------------------------------------------------------------------------------
     async def on_intake(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         user = body["user"]["id"]
-        actor, now = actor_of(user), self.app.clock()
-        if not self.app.roles.is_staff(actor):
-            await self.app.service.record_refusal(actor=actor, action="slack_form:new", reason="not_staff", now=now)
+        actor, now = actor_of(user), self.services.clock()
+        if not self.services.roles.is_staff(actor):
+            await self.services.pqrs.record_refusal(actor=actor, action="slack_form:new", reason="not_staff", now=now)
             await ack(response_action="errors", errors={"name": t(self.lang, "not_staff")})
             return
         intake, errors = modals.read_intake(view, self.lang)
@@ -164,37 +164,36 @@ class SlackListeners:
             await ack(response_action="errors", errors=errors)
             return
         await ack()
-        pqr = await self.app.service.file(FilingRequest(
+        pqr = await self.services.pqrs.file(FilingRequest(
             pqr_type=intake.pqr_type, channel=intake.received_by, name=intake.name, subject=intake.subject,
             body=intake.body, received_at=now, actor=actor, email=intake.email, phone=intake.phone,
-            language=self.app.config.language))
+            language=self.services.language))
         if pqr is None:
             return
         text = t(self.lang, "filed", radicado=pqr.radicado, type=t(self.lang, f"type.{pqr.type.value}"),
-                 due=self.app.commands.fmt(pqr.due_at))
+                 due=self.services.commands.fmt(pqr.due_at))
         await self._ephemeral(modals.metadata(view).get("channel"), user, escape(text))
 
     async def on_reply(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         user = body["user"]["id"]
-        actor, now, meta = actor_of(user), self.app.clock(), modals.metadata(view)
+        actor, now, meta = actor_of(user), self.services.clock(), modals.metadata(view)
         rad, answer = str(meta.get("radicado", "")), modals.read_answer(view)
-        if not self.app.roles.is_staff(actor) or not answer:
-            if not self.app.roles.is_staff(actor):
-                await self.app.service.record_refusal(actor=actor, action="slack_form:reply", reason="not_staff",
+        if not self.services.roles.is_staff(actor) or not answer:
+            if not self.services.roles.is_staff(actor):
+                await self.services.pqrs.record_refusal(actor=actor, action="slack_form:reply", reason="not_staff",
                                                       now=now, radicado=rad or None)
             key = "not_staff" if answer else "slack.err_required"
             await ack(response_action="errors", errors={"answer": t(self.lang, key)})
             return
         await ack()
         try:
-            pqr, channel = await self.app.service.reply(rad, answer, actor=actor, now=now)
-        except NotFound:
-            text = t(self.lang, "not_found", radicado=rad)
+            pqr, channel = await self.services.pqrs.reply(rad, answer, actor=actor, now=now)
         except InvalidTransition as exc:
-            await self.app.service.record_refusal(actor=actor, action="reply", now=now, radicado=rad,
-                                                  reason=f"invalid_transition:{exc.current}->{exc.wanted}")
-            text = t(self.lang, "invalid_transition", current=exc.current, wanted=exc.wanted,
-                     allowed=", ".join(exc.allowed) or t(self.lang, "no_transitions"))
+            await self.services.pqrs.record_refusal(actor=actor, action="reply", now=now, radicado=rad,
+                                                    reason=f"invalid_transition:{exc.current}->{exc.wanted}")
+            text = self.services.commands.refusal(exc)
+        except DomainError as exc:
+            text = self.services.commands.refusal(exc)
         else:
             text = (t(self.lang, "replied", radicado=pqr.radicado, customer=pqr.customer.name, channel=channel)
                     if channel else t(self.lang, "replied_unreachable", radicado=pqr.radicado))
@@ -213,11 +212,11 @@ class SlackListeners:
         if not channel or not ts:
             return
         try:
-            pqr = await self.app.service.show(rad)
+            pqr = await self.services.pqrs.show(rad)
         except NotFound:
             return
         done = t(self.lang, "slack.updated_by", action=t(self.lang, _BUTTON_LABEL[kind]), actor=identity(actor))
-        msg = blocks.triage_message(pqr, self.app.commands, self.app.clock(), last_action=done)
+        msg = blocks.triage_message(pqr, self.services.commands, self.services.clock(), last_action=done)
         try:
             await self.client.chat_update(channel=channel, ts=ts, **msg)
         except SlackApiError as exc:

@@ -18,16 +18,17 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.bootstrap import App
+from bot.commands.refusals import AboutPenalty, refusal_text
+from bot.commands.replies import Reply
 from bot.i18n import t
 from bot.penalties.cards import APPROVE, PenaltyCard, parse_penalty_id
 from bot.penalties.report import PenaltyReport, chart_png
-from bot.commands.replies import Reply
-from domain.errors import DomainError, InvalidInput, InvalidTransition, NotAllowed, NotFound
-from domain.penalty import AlreadyDecided, Penalty
+from domain.errors import DomainError
+from domain.penalty import Penalty
 
 from channels.slack.blocks import ACTION_PREFIX, SECTION_LIMIT, TEXT_LIMIT
 from channels.slack.mrkdwn import clip, escape, identity
+from channels.slack.services import SlackServices
 
 log = logging.getLogger(__name__)
 PRESS = re.compile(r"^pqr\.penalty_(approve|reject)$")
@@ -135,10 +136,10 @@ def _metadata(view: dict[str, Any]) -> dict[str, Any]:
 class SlackPenalties:
     """The penalty buttons, the reason modal and the report chart, registered on a Bolt app."""
 
-    def __init__(self, app: App, client: AsyncWebClient) -> None:
-        self.app = app
+    def __init__(self, services: SlackServices, client: AsyncWebClient) -> None:
+        self.services = services
         self.client = client
-        self.lang = app.commands.lang
+        self.lang = services.commands.lang
 
     def register(self, bolt: AsyncApp) -> None:
         bolt.action(PRESS)(self.on_press)
@@ -158,7 +159,7 @@ class SlackPenalties:
             await self._ephemeral(channel, user, t(self.lang, "tg.stale_button"))
             return
         try:
-            p = await self.app.penalties.check_decision(penalty_id, approve, actor, self.app.clock())
+            p = await self.services.penalties.check_decision(penalty_id, approve, actor, self.services.clock())
         except DomainError as exc:
             await self._ephemeral(channel, user, self.refusal(exc, penalty_id))
             return
@@ -173,21 +174,7 @@ class SlackPenalties:
 
     def refusal(self, exc: DomainError, penalty_id: int) -> str:
         """The answer to a refused press or submission, escaped for Slack."""
-        lang = self.lang
-        if isinstance(exc, NotAllowed):
-            text = t(lang, "penalty.not_manager")
-        elif isinstance(exc, AlreadyDecided):
-            text = t(lang, "penalty.already_decided", id=penalty_id, decision=t(lang, f"penalty.status.{exc.decision}"),
-                     by=exc.by or "—")
-        elif isinstance(exc, InvalidTransition):
-            text = t(lang, "penalty.wrong_state", id=penalty_id, status=t(lang, f"penalty.status.{exc.current}"))
-        elif isinstance(exc, NotFound):
-            text = t(lang, "penalty.not_found", what=str(exc))
-        elif isinstance(exc, InvalidInput):
-            text = t(lang, "penalty.reason.required")
-        else:
-            text = t(lang, "tg.stale_button")
-        return escape(text)
+        return escape(refusal_text(exc, self.lang, about=AboutPenalty(penalty_id)))
 
     # -- the reason modal -----------------------------------------------------------------------
     async def on_reason(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -195,14 +182,14 @@ class SlackPenalties:
         user = body["user"]["id"]
         actor, meta, reason = f"slack:{user}", _metadata(view), read_reason(view)
         if not reason:
-            await ack(response_action="errors", errors={"reason": t(self.lang, "penalty.reason.required")})
+            await ack(response_action="errors", errors={"reason": t(self.lang, "input.reason_required")})
             return
         await ack()
         penalty_id = parse_penalty_id(str(meta.get("penalty", "")))
         if penalty_id is None:
             return
         try:
-            p = await self.app.penalties.decide(penalty_id, bool(meta.get("approve")), reason, actor, self.app.clock())
+            p = await self.services.penalties.decide(penalty_id, bool(meta.get("approve")), reason, actor, self.services.clock())
         except DomainError as exc:
             await self._ephemeral(meta.get("channel"), user, self.refusal(exc, penalty_id))
             return
@@ -233,7 +220,7 @@ class SlackPenalties:
         month = reply.extra.get(REPORT_KEY)
         if not channel or not month:
             return
-        report = PenaltyReport.of(month, await self.app.penalties.month(month))
+        report = PenaltyReport.of(month, await self.services.penalties.month(month))
         png = await asyncio.to_thread(chart_png, report)       # matplotlib is CPU work: off the loop
         title = t(self.lang, "penalty.report_chart", month=month)
         try:

@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from channels.slack.services import SlackServices
-from bot.outbox.payloads import (Alert, BasePayload, Digest, Followup, OutboxDead, OutboxPayload, PenaltyClientNotice,
+from bot.ports.payloads import (Alert, BasePayload, Digest, Followup, OutboxDead, OutboxPayload, PenaltyClientNotice,
                                  PenaltyDecision, PenaltyEvidenceRequest, PenaltyPaymentAuthorization, Triage)
 from bot.penalties.cards import PenaltyCard
 from bot.ports import ChannelError, Permanent, Retryable

@@ -20,7 +20,7 @@ from bot.config import TelegramChannel as TelegramConfig
 from bot.conversation.manager_actions import ManagerPress
 from bot.conversation.model import FileRef, Kind, Say
 from bot.i18n import language_of, t
-from bot.outbox.payloads import Ack, OutboxPayload, PenaltyDecision
+from bot.ports.payloads import Ack, OutboxPayload, PenaltyDecision
 from bot.ports import Permanent
 from channels.telegram import outbound, polling, webhook
 from channels.telegram.inbound import ManagerButton, Skip, classify

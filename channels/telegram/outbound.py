@@ -10,7 +10,7 @@ from typing import Any
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.i18n import t
-from bot.outbox.payloads import (Ack, Alert, BasePayload, Closing, Digest, Extension, Followup, OutboxDead, OutboxPayload,
+from bot.ports.payloads import (Ack, Alert, BasePayload, Closing, Digest, Extension, Followup, OutboxDead, OutboxPayload,
                                  PenaltyClientNotice, PenaltyEvidenceRequest, PenaltyPaymentAuthorization, Reply)
 from bot.ports import ChannelError, Permanent, Retryable
 

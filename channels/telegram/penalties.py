@@ -14,7 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 
-from bot.outbox.payloads import PenaltyDecision
+from bot.ports.payloads import PenaltyDecision
 from bot.penalties.cards import PenaltyCard
 from bot.conversation.model import ChatEvent, Choice
 from bot.conversation.penalty_decisions import TelegramPenaltyDecisions, keyboard

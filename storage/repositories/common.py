@@ -12,7 +12,7 @@ from sqlalchemy import Row, Table, insert
 from sqlalchemy.dialects import postgresql, sqlite
 
 from domain.events import Event
-from storage.ports import StoredAttachment
+from domain.files import FileData
 from storage.sqlite_inline import SqlConnection
 from storage.tables import attachments
 
@@ -52,7 +52,7 @@ def event_from_row(row: Row[Any]) -> Event:
                  reason=row.reason, data=dict(row.data or {}), id=row.id)
 
 
-async def insert_attachments(conn: SqlConnection, message_id: int, files: Collection[StoredAttachment]) -> None:
+async def insert_attachments(conn: SqlConnection, message_id: int, files: Collection[FileData]) -> None:
     """Store the files of PQR message `message_id` with their size and sha256 (any channel)."""
     rows = [{"message_id": message_id, "filename": f.filename[:400] or "attachment",
              "content_type": f.content_type[:200] or "application/octet-stream",

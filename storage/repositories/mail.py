@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy import Row, func, insert, select
 
-from storage.ports import RawMessage, StoredAttachment
+from storage.ports import RawMessage
+from domain.files import FileData
 from storage.repositories.common import chunks, insert_attachments
 from storage.repositories.common import insert_returning_ids
 from storage.sqlite_inline import SqlConnection
@@ -45,7 +46,7 @@ class SqlMailStore:
             return []
         return await insert_returning_ids(self._conn, raw_messages, [_raw_values(r) for r in raws])
 
-    async def add_attachments(self, message_id: int, files: Collection[StoredAttachment]) -> None:
+    async def add_attachments(self, message_id: int, files: Collection[FileData]) -> None:
         """Insert the files of stored message `message_id`, with size and sha256."""
         await insert_attachments(self._conn, message_id, files)
 
@@ -75,9 +76,9 @@ class SqlMailStore:
             stmt = stmt.where(raw_messages.c.disposition == disposition)
         return [_raw_from_row(r) for r in (await self._conn.execute(stmt)).all()]
 
-    async def attachments_of(self, message_id: int) -> list[tuple[StoredAttachment, int, str]]:
+    async def attachments_of(self, message_id: int) -> list[tuple[FileData, int, str]]:
         """The files of one message, in insertion order, with size and sha256."""
         rows = (await self._conn.execute(select(attachments).where(attachments.c.message_id == message_id)
                                          .order_by(attachments.c.id))).all()
-        return [(StoredAttachment(r.filename, r.content_type, bytes(r.data)), r.size, r.sha256)
+        return [(FileData(r.filename, r.content_type, bytes(r.data)), r.size, r.sha256)
                 for r in rows]

@@ -11,7 +11,8 @@ from typing import Any
 
 from sqlalchemy import Row, func, insert, select, update
 
-from domain.penalty import Evidence, EvidenceFile, Penalty, PenaltyCategory, PenaltyStatus
+from domain.penalty import Evidence, Penalty, PenaltyCategory, PenaltyStatus
+from domain.files import FileData
 from storage.repositories.common import event_from_row, event_values, insert_returning_ids, utcnow
 from storage.sqlite_inline import SqlConnection
 from storage.tables import contract_snapshots, events, penalties, penalty_evidence, penalty_evidence_files
@@ -117,7 +118,7 @@ class SqlPenaltyRepository:
                                               .where(penalty_evidence_files.c.evidence_id.in_(list(evidence)))
                                               .order_by(penalty_evidence_files.c.id))).all()
             for f in files:
-                evidence[f.evidence_id].files.append(EvidenceFile(f.filename, f.content_type, bytes(f.data)))
+                evidence[f.evidence_id].files.append(FileData(f.filename, f.content_type, bytes(f.data)))
         for r in ev_rows:
             by_id[r.penalty_id].evidence.append(evidence[r.id])
         rows = (await self._conn.execute(select(events).where(events.c.penalty_id.in_(ids))

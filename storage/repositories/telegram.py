@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlalchemy import Row, delete, insert, select, update
 
-from storage.ports import StoredAttachment, TelegramConversation
+from storage.ports import TelegramConversation
+from domain.files import FileData
 from storage.repositories.common import insert_attachments, insert_ignore
 from storage.sqlite_inline import SqlConnection
 from storage.tables import pqrs, telegram_conversations, telegram_messages
@@ -78,6 +79,6 @@ class SqlTelegramStore:
             .where(pqrs.c.radicado == radicado.upper(), telegram_messages.c.kind == kind).limit(1))).first()
         return found is not None
 
-    async def add_attachments(self, message_id: int, files: Collection[StoredAttachment]) -> None:
+    async def add_attachments(self, message_id: int, files: Collection[FileData]) -> None:
         """Insert the files of stored message `message_id`, with size and sha256."""
         await insert_attachments(self._conn, message_id, files)

@@ -18,7 +18,8 @@ from bot.sla.digest import MAX_ITEMS_PER_SECTION, queue_digest
 from bot.outbox.worker import OutboxWorker, RetryPolicy
 from bot.runner import dead_letter_alert
 from bot.pqrs.service import FilingRequest
-from channels.slack import SlackChannel, build_adapter
+from bot.bootstrap import slack_channel, telegram_channel
+from channels.slack import SlackChannel
 from channels.slack.blocks import DIGEST_ITEMS
 from channels.telegram import TelegramChannel
 from domain.pqr_types import PqrType
@@ -99,8 +100,8 @@ async def rig(database: SqlDatabase, monkeypatch: pytest.MonkeyPatch) -> AsyncIt
         })
         clock = Clock(LATE)
         app = build(cfg, db=database, clock=clock)
-        slack = build_adapter(app)
-        telegram = TelegramChannel(app, token=fake_tg.token, poll_timeout=5, sweep_every=3600)
+        slack = slack_channel(app)
+        telegram = telegram_channel(app, token=fake_tg.token, poll_timeout=5, sweep_every=3600)
         await slack.start()
         await telegram.start()
         try:

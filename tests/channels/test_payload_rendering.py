@@ -10,7 +10,7 @@ import io
 import pytest
 
 from bot.i18n import t
-from bot.outbox.payloads import (CUSTOMER_MESSAGES, KINDS, Ack, Alert, Digest, PenaltyDecision, Reply, Triage,
+from bot.ports.payloads import (CUSTOMER_MESSAGES, KINDS, Ack, Alert, Digest, PenaltyDecision, Reply, Triage,
                                  parse)
 from bot.ports import Permanent
 from channels.console.adapter import TEXTS, ConsoleChannel

@@ -28,13 +28,14 @@ def workdir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def pqrbot(workdir: Path) -> Run:
-    """Run `python -m bot --config … ARGS` in `workdir`; returns the completed process."""
+    """Run `python -m bot --config … ARGS` in `workdir`; returns the completed process. The CLI
+    speaks English here (PQRBOT_LANG=en) unless a test's `env` says otherwise."""
 
     def run(*args: str, input: str | None = None, env: dict[str, str] | None = None,
             config: bool = True) -> subprocess.CompletedProcess[str]:
         cmd = [sys.executable, "-m", "bot"] + (["--config", str(workdir / "config.yaml")] if config else [])
         return subprocess.run([*cmd, *args], capture_output=True, text=True, cwd=workdir, input=input,
-                              timeout=120, env={**os.environ, **(env or {})})
+                              timeout=120, env={**os.environ, "PQRBOT_LANG": "en", **(env or {})})
 
     return run
 

@@ -47,6 +47,15 @@ def test_exit_codes(pqrbot: Run) -> None:
     assert pqrbot("pqr", "list", "--status", "nope").returncode == 1
 
 
+def test_refusals_come_from_the_catalogues_in_the_configured_language(pqrbot: Run) -> None:
+    spanish = pqrbot("pqr", "show", "PQR-1999-000001", env={"PQRBOT_LANG": ""})
+    assert spanish.returncode == 1 and spanish.stderr.strip() == "pqrbot: No encontré la PQR PQR-1999-000001."
+    english = pqrbot("outbox", "retry", "999")
+    assert english.returncode == 1 and english.stderr.strip() == "pqrbot: Outbox message 999 not found or already sent."
+    state = pqrbot("pqr", "list", "--status", "nope", env={"PQRBOT_LANG": "es"})
+    assert state.returncode == 1 and "Estado desconocido «nope»" in state.stderr
+
+
 def test_list_filters(pqrbot: Run) -> None:
     as_json(pqrbot(*NEW, "--received-at", "2026-01-02T10:00:00-05:00", "--json"))
     as_json(pqrbot(*NEW, "--received-at", "2026-12-18T10:00:00-05:00", "--json"))

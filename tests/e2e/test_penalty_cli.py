@@ -71,7 +71,7 @@ def test_contracts_reload_list_and_linking(pqrbot: Run, workdir: Path) -> None:
         "clients:\n  - name: Acme\n    email_domains: [acme.co]\n"
         "    contract: {name: ANS-ACME, targets: {queja: {resolution: 2d}}}\n")
     loaded = pqrbot("contracts", "reload")
-    assert loaded.returncode == 0 and "1 client(s), 1 contract(s)" in loaded.stdout
+    assert loaded.returncode == 0 and "1 client, 1 contract" in loaded.stdout
     listed = as_json(pqrbot("contracts", "list", "--json"))
     assert listed["contracts"][0]["targets"] == {"queja": {"first_response": None, "resolution": "2d"}}
     filed = as_json(pqrbot("pqr", "new", "--type", "queja", "--channel", "email", "--name", "Ana", "--email",

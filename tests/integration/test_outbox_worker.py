@@ -8,7 +8,7 @@ import datetime as dt
 import random
 from typing import Any
 
-from bot.outbox.payloads import Alert, OutboxPayload
+from bot.ports.payloads import Alert, OutboxPayload
 from bot.outbox.worker import OutboxWorker, RetryPolicy
 from bot.ports import Permanent, Retryable
 from storage.db import SqlDatabase

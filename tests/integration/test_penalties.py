@@ -18,7 +18,8 @@ from bot.penalties.service import NewPenalty
 from bot.penalties.report import PenaltyReport, chart_png, report_json, write_xlsx
 from bot.pqrs.service import FilingRequest
 from domain.errors import InvalidTransition, NotAllowed
-from domain.penalty import AlreadyDecided, EvidenceFile, PenaltyCategory, PenaltyStatus
+from domain.penalty import AlreadyDecided, PenaltyCategory, PenaltyStatus
+from domain.files import FileData
 from domain.pqr_types import PqrType
 from storage.db import SqlDatabase
 from storage.ports import OutboxItem
@@ -141,7 +142,7 @@ async def test_approval_flow_with_outbox_rows(database: SqlDatabase, tmp_path: P
         ("email", "lab@empresa.co"), ("slack", "C0LAB"), ("slack", "U0LABLEAD")]
     assert asks[0].payload["amount"] == "1500000.50" and asks[0].payload["penalty_id"] == pid
 
-    pdf = EvidenceFile("informe.pdf", "application/pdf", b"%PDF-1.4 informe")
+    pdf = FileData("informe.pdf", "application/pdf", b"%PDF-1.4 informe")
     p = await app.penalties.add_evidence(pid, "El equipo llegó dañado", actor=STAFF, now=NOW, files=[pdf])
     assert p.status is PenaltyStatus.EN_EVALUACION
     cards = await outbox(database, "penalty_decision")

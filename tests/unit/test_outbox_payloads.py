@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.outbox.payloads import (KINDS, Ack, Alert, BasePayload, Closing, Digest, Extension, Followup,
+from bot.ports.payloads import (KINDS, Ack, Alert, BasePayload, Closing, Digest, Extension, Followup,
                                  InvalidPayload, OutboxDead, PenaltyClientNotice, PenaltyDecision,
                                  PenaltyEvidenceRequest, PenaltyPaymentAuthorization, Reply, Triage, parse)
 from bot.penalties.notices import PenaltyNotices
@@ -21,7 +21,8 @@ from bot.sla.digest import digest_payload
 from domain.calendar import BusinessCalendar
 from domain.contracts import Area, Client
 from domain.customer import Customer
-from domain.penalty import EvidenceFile, Penalty, PenaltyCategory
+from domain.penalty import Penalty, PenaltyCategory
+from domain.files import FileData
 from domain.pqr import Pqr
 from domain.pqr_types import PqrType
 from domain.terms import TermPolicy
@@ -185,7 +186,7 @@ def test_penalty_notices_store_todays_keys() -> None:
     p = Penalty.register(client="Cliente S.A.", category=PenaltyCategory.KPI_ANS, amount=Decimal("1500000.50"),
                          currency="COP", area="lab", actor="slack:U0", now=T0, pqr=RAD)
     p.id = 9
-    p.add_evidence("acta", actor="slack:U1", now=T0, files=[EvidenceFile("a.pdf", "application/pdf", b"xx")])
+    p.add_evidence("acta", actor="slack:U1", now=T0, files=[FileData("a.pdf", "application/pdf", b"xx")])
     [ask] = notices.evidence_request(p, Area(name="lab", slack_channel="C0LAB"))
     assert list(ask.payload) == PENALTY_KEYS + ["subject", "text", "auto_submitted"]
     [card] = notices.decision_request(p)
@@ -193,7 +194,7 @@ def test_penalty_notices_store_todays_keys() -> None:
                                                  "auto_submitted"]
     assert card.payload["evidence"] == [{"text": "acta", "author": "slack:U1", "at": T0.isoformat(),
                                          "files": [{"filename": "a.pdf", "size": 2,
-                                                    "sha256": EvidenceFile("a.pdf", "", b"xx").sha256}]}]
+                                                    "sha256": FileData("a.pdf", "", b"xx").sha256}]}]
     assert [list(a) for a in card.payload["actions"]] == [["action", "value", "label"]] * 2
     p.decide(True, reason="ok", actor="slack:U0BOSS", now=T0)
     [client] = notices.client_notice(p, Client(name="Cliente S.A.", notify_emails=("c@cliente.co",)))

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from domain.errors import InvalidInput, InvalidTransition
-from domain.penalty import (AlreadyDecided, EvidenceFile, Penalty, PenaltyCategory, PenaltyStatus, parse_amount,
-                            total)
+from domain.penalty import AlreadyDecided, Penalty, PenaltyCategory, PenaltyStatus, parse_amount, total
+from domain.files import FileData
 
 BOG = dt.timezone(dt.timedelta(hours=-5))
 T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=BOG)
@@ -57,7 +57,7 @@ def test_register_refuses_empty_client_area_and_naive_time() -> None:
 
 def test_approved_penalty_goes_all_the_way_to_paid() -> None:
     p = new()
-    f = EvidenceFile("acta.pdf", "application/pdf", b"%PDF-1.4 acta")
+    f = FileData("acta.pdf", "application/pdf", b"%PDF-1.4 acta")
     p.add_evidence("Informe del laboratorio", actor=STAFF, now=at(1), files=[f])
     assert p.status is PenaltyStatus.EN_EVALUACION
     p.add_evidence("Más soporte", actor=STAFF, now=at(2))

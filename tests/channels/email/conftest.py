@@ -16,7 +16,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from bot.bootstrap import App, build
 from bot.config import parse_config
-from bot.intake.service import intake_for
+from bot.bootstrap import intake_for
 from bot.outbox.worker import OutboxWorker
 from channels.email.adapter import EmailChannel
 from storage.db import SqlDatabase

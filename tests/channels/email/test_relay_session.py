@@ -17,7 +17,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from bot.bootstrap import build
 from bot.config import Relay, parse_config
 from bot.bootstrap import intake_for
-from bot.outbox.payloads import Reply
+from bot.ports.payloads import Reply
 from bot.ports import Permanent, Retryable
 from channels.email.adapter import EmailChannel
 from channels.email.outbound import RelaySession, build_message

@@ -12,7 +12,8 @@ import pytest
 from bot.bootstrap import App, build
 from bot.config import parse_config
 from bot.pqrs.service import FilingRequest
-from channels.slack import SlackChannel, build_adapter
+from bot.bootstrap import slack_channel
+from channels.slack import SlackChannel
 from domain.pqr_types import PqrType
 from storage.db import SqlDatabase
 from tests.fakes import slack_requests as rq
@@ -91,7 +92,7 @@ def make_app(db: SqlDatabase, fake: FakeSlack, **kw: Any) -> App:
 @pytest.fixture
 async def slack(sqlite_database: SqlDatabase, fake: FakeSlack) -> AsyncIterator[Harness]:
     app = make_app(sqlite_database, fake)
-    adapter = build_adapter(app)
+    adapter = slack_channel(app)
     await adapter.start()
     try:
         async with aiohttp.ClientSession() as http:

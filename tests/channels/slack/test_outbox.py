@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from bot.outbox.payloads import Alert, Digest, Triage
+from bot.ports.payloads import Alert, Digest, Triage
 from bot.outbox.worker import OutboxWorker
 from bot.ports import Permanent, Retryable
 from tests.channels.slack.conftest import NOW, Harness

@@ -16,7 +16,7 @@ import pytest
 from bot.bootstrap import build
 from bot.config import parse_config
 from bot.outbox.worker import OutboxWorker
-from channels.slack import build_adapter
+from bot.bootstrap import slack_channel
 from domain.events import Event
 from domain.penalty import PenaltyStatus
 from storage.db import SqlDatabase
@@ -42,7 +42,7 @@ async def slack(sqlite_database: SqlDatabase, fake: FakeSlack, tmp_path: Path) -
     cfg["contracts"] = {"files": [str(contracts)]}
     cfg["accounting"] = {"slack_channel": "C0CONTA", "emails": ["conta@empresa.co"]}
     app = build(parse_config(cfg), db=sqlite_database, clock=lambda: NOW)
-    adapter = build_adapter(app)
+    adapter = slack_channel(app)
     await adapter.start()
     try:
         async with aiohttp.ClientSession() as http:

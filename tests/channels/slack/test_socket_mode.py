@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.bootstrap import App
-from channels.slack import SlackChannel, build_adapter
+from bot.bootstrap import slack_channel
+from channels.slack import SlackChannel
 from storage.db import SqlDatabase
 from tests.channels.slack.conftest import STAFF, make_app
 from tests.fakes import slack_requests as rq
@@ -19,7 +20,7 @@ from tests.fakes.slack_api import APP_TOKEN, FakeSlack
 @pytest.fixture
 async def socket_app(sqlite_database: SqlDatabase, fake: FakeSlack) -> AsyncIterator[tuple[App, SlackChannel]]:
     app = make_app(sqlite_database, fake, mode="socket")
-    adapter = build_adapter(app)
+    adapter = slack_channel(app)
     await adapter.start()
     try:
         yield app, adapter

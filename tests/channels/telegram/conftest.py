@@ -11,6 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bot.bootstrap import telegram_channel
 from bot.bootstrap import App, build
 from bot.config import parse_config
 from channels.telegram import TelegramChannel
@@ -42,7 +43,7 @@ class Harness:
                  slack: bool = False) -> None:
         self.db, self.fake, self.clock, self.mode = db, fake, clock, mode
         self.app: App = build(config(fake, mode, slack=slack), db=db, clock=clock)
-        self.channel = TelegramChannel(self.app, token=fake.token, webhook_secret=SECRET if mode == "webhook" else None,
+        self.channel = telegram_channel(self.app, token=fake.token, webhook_secret=SECRET if mode == "webhook" else None,
                                        poll_timeout=5, sweep_every=3600)
 
     async def start(self) -> Harness:

@@ -8,7 +8,7 @@ import pytest
 
 from bot.config import ConfigError
 from bot.sla.digest import queue_digest
-from bot.outbox.payloads import Alert
+from bot.ports.payloads import Alert
 from bot.outbox.worker import OutboxWorker
 from bot.bootstrap import telegram_channel
 from storage.ports import PqrFilter

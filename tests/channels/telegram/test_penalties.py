@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from bot.bootstrap import telegram_channel
 from bot.bootstrap import build
 from bot.config import parse_config
 from bot.outbox.worker import OutboxWorker
@@ -42,7 +43,7 @@ class PenaltyHarness(Harness):
                          "telegram": {"enabled": True, "mode": mode, "base_url": fake.base_url,
                                       "webhook": {"host": "127.0.0.1", "port": 0, "path": "/telegram"}}},
         }), db=db, clock=clock)
-        self.channel = TelegramChannel(self.app, token=fake.token, webhook_secret=SECRET if mode == "webhook" else None,
+        self.channel = telegram_channel(self.app, token=fake.token, webhook_secret=SECRET if mode == "webhook" else None,
                                        poll_timeout=5, sweep_every=3600)
 
     async def in_evaluation(self, *, evidence: bool = True) -> int:

@@ -6,14 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from bot.outbox.payloads import OutboxPayload
-
-
-@dataclass(frozen=True)
-class Attachment:
-    filename: str
-    content_type: str
-    data: bytes
+from bot.ports.payloads import OutboxPayload
+from domain.files import FileData
 
 
 @dataclass(frozen=True)
@@ -29,7 +23,7 @@ class IncomingMessage:
     external_id: str | None = None
     in_reply_to: tuple[str, ...] = ()
     language: str | None = None
-    attachments: tuple[Attachment, ...] = ()
+    attachments: tuple[FileData, ...] = ()
     raw: Any = None
     meta: dict[str, Any] = field(default_factory=dict)
 

@@ -1,0 +1,22 @@
+"""What the Slack listeners and sender call, and nothing more: built by `bot.bootstrap`, so the
+channel never holds the application object or the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.clock import Clock
+from bot.commands.handler import CommandHandler
+from bot.penalties.service import PenaltyService
+from bot.pqrs.service import PqrService
+from bot.roles import Roles
+
+
+@dataclass(frozen=True)
+class SlackServices:
+    commands: CommandHandler
+    pqrs: PqrService
+    penalties: PenaltyService
+    roles: Roles
+    clock: Clock
+    language: str
