@@ -17,7 +17,8 @@ $(STAMP): pyproject.toml
 run: install
 	$(BIN)/pqrbot run
 
-test: install
+# The layer contract and the types first (seconds), then the suite.
+test: lint
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 test-fast: install
@@ -38,7 +39,9 @@ bench-quick: install
 	@$(BIN)/python -m bench.telegram
 	@$(BIN)/python -m bench.outbox
 
+# import-linter: the layer rules of pyproject.toml ([tool.importlinter]); mypy --strict.
 lint: install
+	$(BIN)/lint-imports --no-cache --no-logo
 	$(BIN)/python -m mypy
 
 clean:

@@ -1,0 +1,2 @@
+"""Inbound messages become PQRs or join one: normalized messages in, group commits shared by
+concurrent callers, the filing path that every channel uses."""
