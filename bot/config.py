@@ -163,8 +163,14 @@ class Digest(_Model):
 
 
 class Scheduler(_Model):
+    # The leader queues due alerts and the digest every tick_seconds. Leadership is a lease of
+    # lease_seconds, renewed every renew_seconds; the other instances try to take it every
+    # standby_seconds (both at most a third of lease_seconds), so a killed leader is replaced
+    # within lease_seconds + standby_seconds, and one stopped cleanly at once.
     tick_seconds: float = Field(60, gt=0, le=3600)
-    lease_seconds: float = Field(90, gt=0, le=3600)
+    lease_seconds: float = Field(30, gt=0, le=3600)
+    renew_seconds: float = Field(10, gt=0, le=3600)
+    standby_seconds: float = Field(5, gt=0, le=3600)
 
 
 class OutboxSettings(_Model):

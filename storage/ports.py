@@ -121,9 +121,13 @@ class Outbox(Protocol):
         """`put` for several (item, now) pairs, in few statements."""
 
     async def claim(self, *, now: dt.datetime, limit: int, lease: dt.timedelta,
-                    channels: Collection[str] | None = None) -> list[OutboxItem]:
-        """Take due pending rows (of `channels`, when given) so that no other worker gets them
-        until `now + lease`."""
+                    channels: Collection[str] | None = None,
+                    lease_now: dt.datetime | None = None) -> list[OutboxItem]:
+        """Take rows due by `now` (of `channels`, when given) so that no other worker gets them
+        until `lease_now + lease` (claims run on the wall clock `lease_now`, `now` if not given)."""
+
+    async def extend(self, item_ids: Collection[int], *, now: dt.datetime, until: dt.datetime) -> int:
+        """Hold the still-pending rows whose claim has not ended by `now` until `until`."""
 
     async def mark_sent(self, item_id: int, *, now: dt.datetime) -> None: ...
 

@@ -1,8 +1,14 @@
 """The outbox worker: claims due rows, hands each to its channel adapter, records the outcome.
 
-Delivery is at least once per claim lease and effectively once: a row is marked sent in its own
-transaction right after the adapter accepts it, and a row another worker holds is never claimed.
-Failures retry with exponential backoff and jitter; after `max_attempts` the row is dead. The
+Delivery is effectively once: a row is marked sent in its own transaction right after the adapter
+accepts it, and a row another worker holds is never claimed. A claim is short (`CLAIM_LEASE`, on
+the wall clock) and the worker extends it every third of that for the rows of its batch it has
+not finished, so a slow send by a live worker is never taken over, while the claims of a killed
+worker run out within 30 s and another instance sends those rows then. The at-least-once
+window: a worker killed after the channel accepted a message but before the row was marked
+sent (one commit, milliseconds), or one stalled longer than the claim (its event loop frozen),
+can have that row sent again. Failures retry with exponential backoff and jitter; after
+`max_attempts` the row is dead. The
 adapter gets the row's payload parsed into its kind (bot.ports.payloads); a payload that does not
 parse goes dead at once, unsent, rather than being guessed at.
 
@@ -10,7 +16,8 @@ When an adapter says its whole channel is down (`Retryable(channel_down=True)`: 
 connections), the row that found out counts a failed attempt, the channel's other claimed rows
 are released untried, and the channel is paused until that row's retry time — one attempt per
 backoff step instead of one per queued row. The pause grows while the channel stays down and
-ends with the first delivery."""
+ends with the first delivery. The outage is a warning when it starts and one when it ends; the
+retries in between are logged at INFO."""
 
 from __future__ import annotations
 
@@ -21,13 +28,16 @@ import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
-from bot.clock import Clock
+from bot.clock import Clock, system_clock
 from bot.ports.payloads import InvalidPayload, parse
 from bot.ports import ChannelAdapter, Permanent, Retryable
 from storage.ports import Database, OutboxItem
 
 log = logging.getLogger(__name__)
 _RNG = random.Random()
+
+CLAIM_LEASE = dt.timedelta(seconds=30)
+"""How long a claim holds rows before another worker may take them, unless it is extended."""
 
 
 @dataclass(frozen=True)
@@ -63,11 +73,13 @@ class OutboxWorker:
 
     def __init__(self, db: Database, adapters: Mapping[str, ChannelAdapter], clock: Clock, *,
                  policy: RetryPolicy = RetryPolicy(), batch: int = 50,
-                 lease: dt.timedelta = dt.timedelta(minutes=2), poll: float = 1.0,
-                 on_dead: DeadLetterHook | None = None, wake: asyncio.Event | None = None) -> None:
+                 lease: dt.timedelta = CLAIM_LEASE, poll: float = 1.0,
+                 on_dead: DeadLetterHook | None = None, wake: asyncio.Event | None = None,
+                 wall_clock: Clock = system_clock) -> None:
         self.db = db
         self.adapters = adapters
         self.clock = clock
+        self.wall_clock = wall_clock     # claims; `clock` (the business clock) for due times
         self.policy = policy
         self.batch = batch
         self.lease = lease
@@ -91,21 +103,46 @@ class OutboxWorker:
             return 0
         async with self.db.uow() as uow:
             items = await uow.outbox.claim(now=self.clock(), limit=self.batch, lease=self.lease,
-                                           channels=channels)
+                                           channels=channels, lease_now=self.wall_clock())
             await uow.commit()
+        if not items:
+            return 0
         delivered = 0
         untried: list[int] = []
-        for item in items:
-            if self.paused_until(item.channel) is not None:
+        held = {item.id for item in items if item.id is not None}   # claimed, not yet done
+        keeper = asyncio.create_task(self._keep_claims(held), name="outbox-claims")
+        try:
+            for item in items:
                 assert item.id is not None
-                untried.append(item.id)
-                continue
-            delivered += await self._deliver(item)
+                if self.paused_until(item.channel) is not None:
+                    untried.append(item.id)
+                else:
+                    delivered += await self._deliver(item)
+                held.discard(item.id)
+        finally:
+            keeper.cancel()
+            await asyncio.gather(keeper, return_exceptions=True)
         if untried:
             async with self.db.uow() as uow:
                 await uow.outbox.release(untried)
                 await uow.commit()
         return delivered
+
+    async def _keep_claims(self, held: set[int]) -> None:
+        """Every third of the lease, extend the claim on the batch's rows not done yet, so that
+        no other worker takes a row this live worker is still sending or about to send."""
+        every = self.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(every)
+            if not held:
+                continue
+            try:
+                now = self.wall_clock()
+                async with self.db.uow() as uow:
+                    await uow.outbox.extend(list(held), now=now, until=now + self.lease)
+                    await uow.commit()
+            except Exception:   # the next try may succeed before the claims end
+                log.exception("outbox: could not extend the claim on %d row(s)", len(held))
 
     async def _deliver(self, item: OutboxItem) -> int:
         assert item.id is not None
@@ -123,7 +160,10 @@ class OutboxWorker:
         except Exception as exc:  # an adapter bug must not stop the worker
             log.exception("outbox %s: %s adapter failed", item.id, item.channel)
             return await self._failed(item, f"error: {type(exc).__name__}: {exc}", None)
-        self._downs.pop(item.channel, None)
+        failures = self._downs.pop(item.channel, 0)
+        if failures:   # WARNING like the outage it ends: whoever saw one line sees the other
+            log.warning("outbox: channel %s is back after %d failed attempt(s); sending what waited",
+                        item.channel, failures)
         async with self.db.uow() as uow:
             await uow.outbox.mark_sent(item.id, now=self.clock())
             await uow.commit()
@@ -139,8 +179,12 @@ class OutboxWorker:
             self._downs[item.channel] = downs + 1
             pause = self.policy.backoff(downs, now, retry_after=retry_after)
             self._paused[item.channel] = pause
-            log.warning("outbox: channel %s is down (%s); not trying it again before %s",
-                        item.channel, error, pause.isoformat())
+            if downs == 0:   # once per outage; the retries until it ends are INFO
+                log.warning("outbox: channel %s is down (%s); its messages wait in the outbox and are "
+                            "retried with backoff (pqrbot outbox list shows them)", item.channel, error)
+            else:
+                log.info("outbox: channel %s still down (%s); not trying it again before %s",
+                         item.channel, error, pause.isoformat())
         async with self.db.uow() as uow:
             await uow.outbox.mark_failed(item.id, error=error[:500], retry_at=retry_at)
             await uow.commit()
@@ -152,9 +196,9 @@ class OutboxWorker:
                     await self.on_dead(item, error)
                 except Exception:
                     log.exception("dead-letter hook failed for outbox %s", item.id)
-        else:
-            log.warning("outbox %s to %s:%s failed (%s); retry at %s", item.id, item.channel,
-                        item.destination, error, retry_at.isoformat())
+        else:   # a row caught in an outage says nothing the outage line did not
+            log.log(logging.INFO if channel_down else logging.WARNING, "outbox %s to %s:%s failed (%s); retry at %s",
+                    item.id, item.channel, item.destination, error, retry_at.isoformat())
         return 0
 
     async def run(self, stop: asyncio.Event) -> None:

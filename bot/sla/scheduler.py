@@ -1,6 +1,12 @@
-"""The scheduler: every tick the leader instance queues due SLA alerts and, once a business day,
-the digest. Leadership is a lease in the database, renewed each tick on the wall clock (leases
-are infrastructure; the SLA work uses the business clock, which tests may fix)."""
+"""The scheduler: the leader instance queues due SLA alerts every tick and, once a business day,
+the digest. Leadership is a lease in the database, kept on the wall clock (leases are
+infrastructure; the SLA work uses the business clock, which tests may fix).
+
+The lease is short and renewed well before it ends, and the other instances try to take it more
+often than the leader works, so a killed leader is replaced within `lease + standby` seconds (35
+with the defaults) and one stopped cleanly hands over at once. Two leaders at once (a paused
+process whose lease ran out) cannot send anything twice: each alert is recorded in `sla_alerts`
+in the transaction that queues it, and the digest's outbox rows carry a per-day dedupe key."""
 
 from __future__ import annotations
 
@@ -22,6 +28,9 @@ from storage.ports import Database
 log = logging.getLogger(__name__)
 
 LEASE_NAME = "scheduler"
+STOP_GRACE_SECONDS = 5.0
+"""How long a clean stop waits for a work pass in progress before cancelling it (its
+transaction rolls back; the next leader does that work again)."""
 
 
 def instance_id() -> str:
@@ -38,7 +47,7 @@ class TickResult:
 
 
 class Scheduler:
-    """Runs the periodic work on the instance that holds the lease."""
+    """Keeps (or waits for) the lease and, while it holds it, runs the periodic work."""
 
     def __init__(self, db: Database, config: Config, service: PqrService, clock: Clock, *,
                  holder: str | None = None, wall_clock: Clock = system_clock) -> None:
@@ -49,7 +58,12 @@ class Scheduler:
         self.wall_clock = wall_clock
         self.holder = holder or instance_id()
         self.alerter = SlaAlerter(db, config, service.calendar)
-        self.ttl = dt.timedelta(seconds=config.scheduler.lease_seconds)
+        cfg = config.scheduler
+        self.ttl = dt.timedelta(seconds=cfg.lease_seconds)
+        # A third of the lease at most: a leader misses two renewals before it loses the lease,
+        # and a follower looks at least three times per lease.
+        self.renew_every = min(cfg.renew_seconds, cfg.lease_seconds / 3)
+        self.standby_every = min(cfg.standby_seconds, cfg.lease_seconds / 3)
         self.leader = False
         self._digest_day: dt.date | None = None
 
@@ -64,9 +78,13 @@ class Scheduler:
         return leader
 
     async def tick(self) -> TickResult:
-        """One pass: alerts due now, and today's digest if its time has come."""
+        """One pass: take or renew the lease, then (as leader) the work."""
         if not await self.elect():
             return TickResult(leader=False)
+        return await self.work()
+
+    async def work(self) -> TickResult:
+        """The leader's work: alerts due now, and today's digest if its time has come."""
         now = self.clock()
         result = TickResult(leader=True, alerts=await self.alerter.run(now))
         cal = self.service.calendar
@@ -79,22 +97,55 @@ class Scheduler:
         return result
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Tick until `stop`; a failed tick is logged and retried next time."""
+        """Until `stop`: renew the lease every `renew_every` seconds as leader (try to take it
+        every `standby_every` as follower) and, while leading, work every tick_seconds, starting
+        the moment leadership begins. The work runs beside the renewals, so a long pass does not
+        let the lease lapse. On the way out the lease is released at once."""
+        loop = asyncio.get_running_loop()
+        work: asyncio.Task[None] | None = None
+        due = 0.0          # loop time of the next work pass while leading
         try:
             while not stop.is_set():
+                was_leader = self.leader
                 try:
-                    await self.tick()
-                except Exception:
-                    log.exception("scheduler tick failed")
+                    leader = await self.elect()
+                except Exception as exc:
+                    log.warning("scheduler: could not take or renew the lease: %s", exc)
+                    leader = self.leader = False
+                if leader and not was_leader:
+                    due = loop.time()
+                if leader and (work is None or work.done()) and loop.time() >= due:
+                    due = loop.time() + self.config.scheduler.tick_seconds
+                    work = asyncio.create_task(self._logged_work(), name="scheduler-work")
+                wait = self.standby_every
+                if leader:      # past `due` only while a long pass still runs: then renew as usual
+                    until_due = due - loop.time()
+                    wait = min(self.renew_every, until_due) if until_due > 0 else self.renew_every
                 try:
-                    await asyncio.wait_for(stop.wait(), timeout=self.config.scheduler.tick_seconds)
+                    await asyncio.wait_for(stop.wait(), timeout=wait)
                 except TimeoutError:
                     pass
         finally:
+            if work is not None and not work.done():
+                await asyncio.wait([work], timeout=STOP_GRACE_SECONDS)
+                work.cancel()
+                await asyncio.gather(work, return_exceptions=True)
             if self.leader:
-                try:
-                    async with self.db.uow() as uow:
-                        await uow.leases.release(LEASE_NAME, self.holder)
-                        await uow.commit()
-                except Exception:
-                    log.exception("could not release the scheduler lease")
+                await self.release()
+
+    async def release(self) -> None:
+        """Give the lease up, so a follower takes it at its next try instead of when it ends."""
+        try:
+            async with self.db.uow() as uow:
+                await uow.leases.release(LEASE_NAME, self.holder)
+                await uow.commit()
+            self.leader = False
+            log.info("scheduler: released the lease (%s)", self.holder)
+        except Exception:
+            log.exception("could not release the scheduler lease")
+
+    async def _logged_work(self) -> None:
+        try:
+            await self.work()
+        except Exception:
+            log.exception("scheduler work failed")

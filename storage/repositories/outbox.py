@@ -85,13 +85,16 @@ class SqlOutbox:
             item.next_attempt_at, item.created_at = item.next_attempt_at or now, now
 
     async def claim(self, *, now: dt.datetime, limit: int, lease: dt.timedelta,
-                    channels: Collection[str] | None = None) -> list[OutboxItem]:
+                    channels: Collection[str] | None = None,
+                    lease_now: dt.datetime | None = None) -> list[OutboxItem]:
         """Due pending rows (of `channels`, when given), oldest first, leased to the caller until
-        `now + lease`."""
+        `lease_now + lease`. Due-ness is on `now` (the business clock the rows were queued
+        with); claims are on `lease_now` (the wall clock, `now` when not given)."""
+        lease_now = lease_now or now
         stmt = (select(outbox)
                 .where(outbox.c.status == "pending",
                        or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= now),
-                       or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until <= now))
+                       or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until <= lease_now))
                 .order_by(outbox.c.next_attempt_at, outbox.c.id).limit(limit))
         if channels is not None:
             stmt = stmt.where(outbox.c.channel.in_(list(channels)))
@@ -102,8 +105,20 @@ class SqlOutbox:
         items = [_item_from_row(r) for r in (await self._conn.execute(stmt)).all()]
         if items:
             await self._conn.execute(update(outbox).where(outbox.c.id.in_([i.id for i in items]))
-                                     .values(claimed_until=now + lease))
+                                     .values(claimed_until=lease_now + lease))
         return items
+
+    async def extend(self, item_ids: Collection[int], *, now: dt.datetime, until: dt.datetime) -> int:
+        """Keep claims alive: rows still pending whose claim has not ended by `now` are held until
+        `until`. A claim that already ended is not revived (another worker may have it now).
+        Returns how many rows were extended."""
+        if not item_ids:
+            return 0
+        result = await self._conn.execute(
+            update(outbox).where(outbox.c.id.in_(list(item_ids)), outbox.c.status == "pending",
+                                 outbox.c.claimed_until > now)
+            .values(claimed_until=until))
+        return int(result.rowcount)
 
     async def mark_sent(self, item_id: int, *, now: dt.datetime) -> None:
         """The item was delivered."""

@@ -146,10 +146,10 @@ async def test_only_the_lease_holder_works_and_a_dead_leaders_lease_expires(data
     first = await a.tick()
     assert first.leader and first.alerts == 1
     assert not (await b.tick()).leader
-    wall.now += dt.timedelta(seconds=60)
+    wall.now += dt.timedelta(seconds=25)                              # within the 30 s lease
     assert (await a.tick()).leader and not (await b.tick()).leader   # renewed
     # "a" dies: no more renewals. Before the lease ends "b" waits; after, it takes over.
-    wall.now += dt.timedelta(seconds=89)
+    wall.now += dt.timedelta(seconds=29)
     assert not (await b.tick()).leader
     wall.now += dt.timedelta(seconds=2)
     await file(app, n=9)
