@@ -8,7 +8,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.clock import Clock, system_clock
@@ -16,6 +18,7 @@ from bot.commands.handler import CommandHandler
 from bot.config import Config, ConfigError
 from bot.contracts.service import ContractService
 from bot.pqrs.notices import Notifier
+from bot.ports.checks import Finding
 from bot.penalties.service import PenaltyService
 from bot.penalties.verbs import PenaltyCommands
 from bot.penalties.notices import PenaltyNotices
@@ -59,7 +62,8 @@ def build(config: Config, *, db: Database | None = None, clock: Clock = system_c
                         slack_triage_channel=slack.triage_channel if slack.enabled else None)
     contracts = ContractService(database, config.contracts.files)
     service = PqrService(database, policy=policy, notifier=notifier, radicado_format=config.radicado_format,
-                         warn_before_days=config.sla.warn_before_days, contracts=contracts)
+                         warn_before_days=config.sla.warn_before_days, contracts=contracts,
+                         attachment_limits=config.attachment_limits(), language=config.language)
     roles = Roles.of(config.roles.staff, config.roles.managers)
     penalties = PenaltyService(database, roles=roles, contracts=contracts,
                                notices=penalty_notices(config, policy.calendar))
@@ -104,9 +108,18 @@ def console_channel(app: App, identity: str | None = None) -> ConsoleChannel:
 
 
 def email_channel(app: App) -> EmailChannel:
-    """The SMTP server in and the relay out."""
+    """The SMTP server in; the relay out, or with no relay `data/mail/outgoing/` beside the database."""
     from channels.email.adapter import EmailChannel
-    return EmailChannel(app.config.channels.email, intake_for(app), app.clock)
+    auth = app.config.channels.email.auth
+    if auth.username_env and auth.password_env:    # SMTP AUTH asked for: both secrets must be set
+        _secret("channels.email.auth.username_env", auth.username_env, "SMTP AUTH user name")
+        _secret("channels.email.auth.password_env", auth.password_env, "SMTP AUTH password")
+    return EmailChannel(app.config.channels.email, intake_for(app), app.clock, outgoing=outgoing_mail_dir(app.config))
+
+
+def outgoing_mail_dir(config: Config) -> Path:
+    """Where outgoing mail is written when `channels.email.relay` is null."""
+    return config.database.data_dir() / "mail" / "outgoing"
 
 
 def intake_for(app: App, *, default_type: PqrType | None = None, reopen_closed: bool | None = None,
@@ -171,3 +184,73 @@ def _secret(key: str, name: str, what: str) -> str:
     if not value:
         raise ConfigError(f"{key}: the environment variable {name} is not set (it must hold the {what})")
     return value
+
+
+# -- pqrbot doctor ------------------------------------------------------------------------------
+DoctorCheck = Callable[[], Awaitable[list[Finding]]]
+
+
+def doctor_checks(config: Config, *, env: Mapping[str, str] | None = None,
+                  timeout: float = 5.0) -> list[DoctorCheck]:
+    """`pqrbot doctor`'s look at each enabled channel, in report order: the environment secrets
+    its `*_env` keys name, then the platform's own answer: the relay's EHLO (STARTTLS and AUTH as
+    configured) or, with no relay, the outgoing-mail folder; Slack's auth.test; Telegram's getMe.
+    A platform is not called without the token it needs."""
+    from bot.doctor.probes import folder_finding, secrets_finding
+    env = os.environ if env is None else env
+    ch = config.channels
+    checks: list[DoctorCheck] = []
+
+    def named(prefix: str, **keys: str | None) -> dict[str, str]:
+        return {f"{prefix}{k}": v for k, v in keys.items() if v}
+
+    if ch.email.enabled:
+        relay = ch.email.relay
+        wanted = named("auth.", username_env=ch.email.auth.username_env, password_env=ch.email.auth.password_env)
+        if relay is not None:
+            wanted |= named("relay.", username_env=relay.username_env, password_env=relay.password_env)
+
+        async def email() -> list[Finding]:
+            found = [f for f in [secrets_finding("email", wanted, env)] if f is not None]
+            if relay is None:
+                return [*found, folder_finding(outgoing_mail_dir(config))]
+            from channels.email.check import check_relay
+            user = env.get(relay.username_env or "", "").strip() or None
+            password = env.get(relay.password_env or "", "").strip() or None
+            return [*found, await check_relay(relay, username=user, password=password, timeout=timeout)]
+
+        checks.append(email)
+    if ch.slack.enabled:
+        slack = ch.slack
+        second = ("signing_secret_env", slack.signing_secret_env) if slack.mode == "http" else (
+            "app_token_env", slack.app_token_env)
+        slack_wanted = {"bot_token_env": slack.bot_token_env, second[0]: second[1]}
+
+        async def slack_checks() -> list[Finding]:
+            found = [f for f in [secrets_finding("slack", slack_wanted, env)] if f is not None]
+            token = env.get(slack.bot_token_env, "").strip()
+            if not token:
+                return found
+            from channels.slack.check import check
+            app_token = env.get(slack.app_token_env, "").strip() if slack.mode == "socket" else ""
+            return found + await check(api_base_url=slack.api_base_url, bot_token=token,
+                                       bot_token_env=slack.bot_token_env, app_token=app_token or None,
+                                       app_token_env=slack.app_token_env, timeout=timeout)
+
+        checks.append(slack_checks)
+    if ch.telegram.enabled:
+        tg = ch.telegram
+        tg_wanted = {"token_env": tg.token_env}
+        if tg.mode == "webhook":
+            tg_wanted["webhook.secret_token_env"] = tg.webhook.secret_token_env
+
+        async def telegram_checks() -> list[Finding]:
+            found = [f for f in [secrets_finding("telegram", tg_wanted, env)] if f is not None]
+            token = env.get(tg.token_env, "").strip()
+            if not token:
+                return found
+            from channels.telegram.check import check
+            return [*found, await check(base_url=tg.base_url, token=token, token_env=tg.token_env, timeout=timeout)]
+
+        checks.append(telegram_checks)
+    return checks

@@ -5,19 +5,28 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import string
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from domain.attachments import AttachmentLimits
 from domain.calendar import BusinessCalendar
+from domain.limits import FIRST_INSTANT, LAST_INSTANT, RADICADO_MAX
 from domain.pqr_types import PqrType
 from domain.terms import LEGAL_TERMS, TermPolicy
 
 
 class ConfigError(Exception):
-    """The configuration file cannot be used; the message names the file and the key."""
+    """The configuration file cannot be used; the message names the file and the key. With a
+    `key`, the CLI answers with that catalogue text filled with `values` instead."""
+
+    def __init__(self, message: str, *, key: str | None = None, **values: object) -> None:
+        super().__init__(message)
+        self.key = key
+        self.values = values
 
 
 class _Model(BaseModel):
@@ -26,6 +35,15 @@ class _Model(BaseModel):
 
 class Database(_Model):
     url: str = "sqlite+aiosqlite:///data/pqrbot.db"
+
+    def data_dir(self) -> Path:
+        """The folder beside the SQLite database file, where `pqrbot run` keeps its log and the
+        outgoing mail it writes out; `./data` (the embedded default's) for PostgreSQL or memory."""
+        if self.url.startswith("sqlite+aiosqlite:///"):
+            path = self.url.removeprefix("sqlite+aiosqlite:///").partition("?")[0]
+            if path and path != ":memory:":
+                return Path(path).parent
+        return Path("data")
 
     @field_validator("url")
     @classmethod
@@ -72,6 +90,9 @@ class Listen(_Model):
 
 
 class Relay(_Model):
+    """The SMTP relay outgoing mail is handed to (`channels.email.relay`; null: none, the mail is
+    written out as .eml files instead)."""
+
     host: str = "127.0.0.1"
     port: int = Field(25, ge=0, le=65535)
     starttls: bool = False
@@ -98,6 +119,14 @@ class SmtpAuth(_Model):
     username_env: str | None = None
     password_env: str | None = None
 
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> SmtpAuth:
+        # One without the other would leave the server open while the file seems to ask for AUTH.
+        if bool(self.username_env) != bool(self.password_env):
+            raise ValueError("give both username_env and password_env (the environment variables "
+                             "holding the SMTP AUTH user and password), or neither")
+        return self
+
 
 class EmailChannel(_Model):
     enabled: bool = True
@@ -105,7 +134,7 @@ class EmailChannel(_Model):
     domains: tuple[str, ...] = ("pqr.example.co",)
     address: str = "pqr@pqr.example.co"
     max_message_bytes: int = Field(10 * 1024 * 1024, ge=1024)
-    relay: Relay = Relay()
+    relay: Relay | None = None
     default_type: PqrType = PqrType.PETICION
     reopen_closed: bool = True
     rate_limit: RateLimit = RateLimit()
@@ -191,6 +220,19 @@ class Accounting(_Model):
     emails: tuple[str, ...] = ()
 
 
+class Attachments(_Model):
+    # What one inbound message may bring, on every channel (email, Telegram, penalty evidence):
+    # a file past a limit is not stored and the sender is told; the rest of the message is kept.
+    max_files: int = Field(10, ge=0, le=1000)
+    max_file_bytes: int = Field(10 * 1024 * 1024, ge=1)
+    max_message_bytes: int = Field(25 * 1024 * 1024, ge=1)
+
+
+# Sequence numbers that a float or rounded presentation ({seq:g}, {seq:.2e}) would write alike.
+_SEQ_SAMPLE = (1, 2, 9, 10, 11, 999_999, 1_000_000, 1_000_001, 10**8, 10**8 + 1, 2**31 - 2, 2**31 - 1)
+_YEARS = range(FIRST_INSTANT.year - 1, LAST_INSTANT.year + 2)     # local years of the instants taken
+
+
 class Config(_Model):
     timezone: str = "America/Bogota"
     language: Literal["es", "en"] = "es"
@@ -205,6 +247,7 @@ class Config(_Model):
     outbox: OutboxSettings = OutboxSettings()
     contracts: Contracts = Contracts()
     accounting: Accounting = Accounting()
+    attachments: Attachments = Attachments()
 
     @field_validator("timezone")
     @classmethod
@@ -219,12 +262,31 @@ class Config(_Model):
     @field_validator("radicado_format")
     @classmethod
     def _format_has_seq(cls, v: str) -> str:
+        # The sequence restarts every year, so a radicado is unique only with both fields in it:
+        # without {year}, the first PQR of a new year would collide with last year's first.
+        example = "use only the fields {year} and {seq}, both of them, e.g. PQR-{year}-{seq:06d}"
         try:
-            v.format(year=2026, seq=1)
-        except (KeyError, IndexError, ValueError) as exc:
-            raise ValueError("use the fields {year} and {seq}, e.g. PQR-{year}-{seq:06d}") from exc
-        if "{seq" not in v:
-            raise ValueError("the format needs {seq}")
+            fields = {name for _, name, _, _ in string.Formatter().parse(v) if name is not None}
+        except ValueError as exc:
+            raise ValueError(f"{example} ({exc})") from exc
+        unknown = sorted(fields - {"year", "seq"})
+        if unknown:
+            raise ValueError(f"unknown field {{{unknown[0]}}}: {example}")
+        if fields != {"year", "seq"}:
+            missing = "{year}" if "year" not in fields else "{seq}"
+            raise ValueError(f"the format must contain {{year}} and {{seq}} ({missing} is missing), "
+                             f"e.g. PQR-{{year}}-{{seq:06d}}: the sequence restarts every year")
+        try:
+            longest = v.format(year=_YEARS[-1], seq=2**31 - 1)
+            seqs = {v.format(year=2026, seq=n).upper() for n in _SEQ_SAMPLE}    # stored upper case
+            years = {v.format(year=y, seq=1).upper() for y in _YEARS}
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise ValueError(f"{example} ({exc})") from exc
+        if len(seqs) < len(_SEQ_SAMPLE) or len(years) < len(_YEARS):
+            raise ValueError(f"the format must write every year and every {{seq}} differently "
+                             f"(use d, e.g. {{seq:06d}}): {example}")
+        if len(longest) > RADICADO_MAX:
+            raise ValueError(f"a radicado may have at most {RADICADO_MAX} characters")
         return v
 
     # -- derived domain objects -----------------------------------------------------------------
@@ -233,6 +295,11 @@ class Config(_Model):
         return BusinessCalendar(timezone=self.timezone, country=cal.country, workdays=tuple(cal.workdays),
                                 extra_holidays=frozenset(cal.extra_holidays),
                                 business_start=cal.business_hours.start, business_end=cal.business_hours.end)
+
+    def attachment_limits(self) -> AttachmentLimits:
+        a = self.attachments
+        return AttachmentLimits(max_files=a.max_files, max_file_bytes=a.max_file_bytes,
+                                max_message_bytes=a.max_message_bytes)
 
     def term_policy(self) -> TermPolicy:
         return TermPolicy(calendar=self.business_calendar(), terms={**LEGAL_TERMS, **self.sla.terms})
@@ -268,13 +335,20 @@ def load_config(path: Path) -> Config:
     """Read and validate a config file. A missing ./config.yaml gives the defaults only when no
     path was asked for explicitly — callers decide; here a missing file is an error."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the configuration file ({exc.strerror})") from None
     try:
+        text = raw.decode("utf-8-sig")          # a byte-order mark (Windows editors) is fine
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ConfigError(f"{path}: not UTF-8 text (line {line}, column {column}); save it as UTF-8",
+                          key="config.not_utf8", path=str(path), line=line, column=column) from None
+    try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        raise ConfigError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
     return parse_config(data, source=str(path))
 
 

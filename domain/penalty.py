@@ -14,6 +14,8 @@ from enum import StrEnum
 from domain.errors import DomainError, InvalidInput, InvalidTransition
 from domain.events import Event
 from domain.files import FileData
+from domain.limits import (AMOUNT_DIGITS_MAX, AREA_MAX, CLIENT_MAX, CONTRACT_MAX, FILENAME_MAX, IDENTITY_MAX,
+                           RADICADO_MAX, check_instant, check_length)
 
 
 class PenaltyCategory(StrEnum):
@@ -87,13 +89,15 @@ def parse_amount(text: str | Decimal) -> Decimal:
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -2:
         raise InvalidInput(f"at most two decimals: {text!r}", code="amount_decimals", value=text)
+    if value.adjusted() >= AMOUNT_DIGITS_MAX:
+        raise InvalidInput(f"amount too large: {text!r}", code="amount_too_large", value=AMOUNT_DIGITS_MAX)
     return value
 
 
 def parse_currency(text: str) -> str:
     """An ISO 4217-looking code, upper case (COP, USD, …)."""
     code = text.strip().upper()
-    if len(code) != 3 or not code.isalpha():
+    if len(code) != 3 or not (code.isascii() and code.isalpha()):
         raise InvalidInput(f"not a currency code: {text!r} (e.g. COP)", code="currency", value=text)
     return code
 
@@ -142,6 +146,12 @@ class Penalty:
             raise InvalidInput("a client is needed", code="client_required")
         if not area.strip():
             raise InvalidInput("a responsible area is needed", code="area_required")
+        check_length(client.strip(), CLIENT_MAX, "client_too_long")
+        check_length(area.strip(), AREA_MAX, "area_too_long")
+        check_length(pqr, RADICADO_MAX, "radicado_too_long")
+        check_length(contract, CONTRACT_MAX, "contract_too_long")
+        check_length(actor, IDENTITY_MAX, "identity_too_long")
+        check_instant(now)
         penalty = cls(client=client.strip(), category=category, amount=parse_amount(amount),
                       currency=parse_currency(currency), area=area.strip(), registered_at=now, pqr=pqr,
                       description=(description or "").strip() or None, contract=contract)
@@ -169,6 +179,9 @@ class Penalty:
         welcome while the case is in evaluation; after the decision it is refused."""
         if not text.strip() and not files:
             raise InvalidInput("evidence needs a text or a file", code="evidence_empty")
+        check_length(actor, IDENTITY_MAX, "identity_too_long")
+        for f in files or []:
+            check_length(f.filename, FILENAME_MAX, "filename_too_long")
         if self.status not in (S.NOTIFICADA, S.EN_EVALUACION):
             raise InvalidTransition(self.status.value, "evidence", ())
         ev = Evidence(text=text.strip(), author=actor, at=now, files=list(files or []))

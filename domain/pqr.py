@@ -6,9 +6,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from domain.attachments import Attachment
 from domain.calendar import BusinessCalendar
 from domain.customer import Customer
 from domain.errors import ExtensionRefused, InvalidInput, InvalidTransition
+from domain.limits import (AREA_MAX, ASSIGNEE_MAX, CHANNEL_MAX, IDENTITY_MAX, SUBJECT_MAX, check_instant,
+                           check_length)
 from domain.events import (DueDateExtended, Event, MessageAdded, PqrAssigned, PqrFiled,
                            StatusChanged)
 from domain.pqr_types import OPEN_STATUSES, TRANSITIONS, PqrType, Status
@@ -39,6 +42,7 @@ class Message:
     author: str | None = None
     external_id: str | None = None
     id: int | None = None
+    attachments: tuple[Attachment, ...] = ()   # as stored (filled when the PQR is read)
 
 
 @dataclass
@@ -86,6 +90,13 @@ class Pqr:
             raise InvalidInput("received_at needs an offset", code="offset")
         if not (subject.strip() or body.strip()):
             raise InvalidInput("empty PQR: a subject or a body is needed", code="empty_pqr")
+        check_instant(received_at)
+        check_length(subject.strip(), SUBJECT_MAX, "subject_too_long")
+        check_length(channel, CHANNEL_MAX, "channel_too_long")
+        check_length(area, AREA_MAX, "area_too_long")
+        check_length(actor, IDENTITY_MAX, "identity_too_long")
+        if customer.id is None:
+            customer.check()
         dates = policy.due_dates(pqr_type, received_at, contract)
         pqr = cls(type=pqr_type, channel=channel, customer=customer, subject=subject.strip(),
                   received_at=received_at, due_at=dates.due_at, due_rule=dates.rule,
@@ -163,6 +174,7 @@ class Pqr:
         if not self.is_open:
             raise InvalidTransition(self.status.value, Status.ASIGNADA.value,
                                     tuple(s.value for s in TRANSITIONS[self.status]))
+        check_length(assignee, ASSIGNEE_MAX, "assignee_too_long")
         self.events.append(PqrAssigned(actor=actor, at=now, from_=self.assignee, to=assignee, reason=reason))
         self.assignee = assignee
         if self.status in (Status.RADICADA, Status.REABIERTA):

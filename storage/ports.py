@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Protocol
 
+from domain.attachments import Attachment
 from domain.customer import Customer
 from domain.events import Event
 from domain.pqr import Pqr
@@ -75,14 +76,19 @@ class PqrRepository(Protocol):
         and radicados (consecutive, in list order) as adding them one by one."""
 
     async def get(self, radicado: str) -> Pqr | None:
-        """The whole PQR (customer, messages, events), or None. Case-insensitive radicado."""
+        """The whole PQR (customer, messages with their attachments listed, events), or None.
+        Case-insensitive radicado."""
+
+    async def attachment(self, radicado: str, attachment_id: int) -> tuple[Attachment, bytes] | None:
+        """One stored file of the PQR's messages with its bytes; None when the PQR has no such
+        attachment (an id of another PQR's file included)."""
 
     async def save(self, pqr: Pqr) -> None:
         """Write the PQR's columns and insert its messages and events that have no id yet."""
 
     async def list(self, flt: PqrFilter, *, details: bool = True) -> list[Pqr]:
         """PQRs matching `flt`, oldest due date first. Without `details`, messages and events
-        are left empty (for counts and cards)."""
+        are left empty (for counts and cards); with them, messages list their attachments."""
 
     async def count(self, flt: PqrFilter) -> int: ...
 

@@ -10,19 +10,22 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from bot.penalties.service import BadMonth, NewPenalty
 from bot.penalties.report import PenaltyReport, report_json, write_xlsx
-from bot.cli.output import CLI_ACTOR, language, print_json, refuse
+from bot.cli.output import CLI_ACTOR, integer_arg, language, print_json, refuse
 from bot.commands.refusals import PQR, AboutPenalty, refusal_text
 from bot.i18n import t
 from bot.cli.serialize import penalty_json
 from domain.errors import DomainError
 from domain.penalty import Penalty, PenaltyCategory, PenaltyStatus, parse_amount, parse_currency
+from bot.pqrs.attachments import not_taken_line, screen
 from domain.files import FileData
+from domain.limits import INT32_MAX
 
 if TYPE_CHECKING:
     from bot.bootstrap import App
 
-def add_parsers(sub: Any) -> None:
-    """Add `penalty` and `report` to the top-level subparsers."""
+def add_parsers(sub: Any, lang: str = "es") -> None:
+    """Add `penalty` and `report` to the top-level subparsers (`lang`: of the argument types' messages)."""
+    penalty_id = integer_arg(lang, 1, INT32_MAX)
     pen = sub.add_parser("penalty", help="contractual penalties")
     ps = pen.add_subparsers(dest="penalty_command", required=True)
     new = ps.add_parser("new", help="register a penalty (the area is asked for evidence)")
@@ -35,7 +38,7 @@ def add_parsers(sub: Any) -> None:
     new.add_argument("--description")
     new.add_argument("--json", action="store_true")
     ev = ps.add_parser("evidence", help="attach the area's evidence (moves the case to en_evaluacion)")
-    ev.add_argument("id", type=int)
+    ev.add_argument("id", type=penalty_id)
     ev.add_argument("--text", required=True)
     ev.add_argument("--file", action="append", default=[], help="a file to attach (repeatable)")
     ev.add_argument("--as", dest="identity", required=True, help="e.g. slack:U0STAFF")
@@ -43,10 +46,10 @@ def add_parsers(sub: Any) -> None:
     lst.add_argument("--status", choices=[s.value for s in PenaltyStatus])
     lst.add_argument("--json", action="store_true")
     show = ps.add_parser("show", help="one penalty with its evidence and audit trail")
-    show.add_argument("id", type=int)
+    show.add_argument("id", type=penalty_id)
     show.add_argument("--json", action="store_true")
     dec = ps.add_parser("decide", help="approve or reject (managers only)")
-    dec.add_argument("id", type=int)
+    dec.add_argument("id", type=penalty_id)
     way = dec.add_mutually_exclusive_group(required=True)
     way.add_argument("--approve", action="store_true")
     way.add_argument("--reject", action="store_true")
@@ -54,7 +57,7 @@ def add_parsers(sub: Any) -> None:
     dec.add_argument("--as", dest="identity", required=True)
     dec.add_argument("--json", action="store_true")
     paid = ps.add_parser("paid", help="accounting has paid an authorized penalty")
-    paid.add_argument("id", type=int)
+    paid.add_argument("id", type=penalty_id)
     paid.add_argument("--as", dest="identity", required=True)
     paid.add_argument("--json", action="store_true")
 
@@ -86,6 +89,9 @@ async def penalty(app: App, args: argparse.Namespace) -> None:
             _print_penalty(app, await svc.register(req, now=now), args.json)
         elif args.penalty_command == "evidence":
             files = [_read_file(name, language(app.config.language)) for name in args.file]
+            _, refused = screen(files, app.config.attachment_limits())     # config `attachments`
+            if refused:
+                refuse(f"penalty: {not_taken_line(language(app.config.language), refused[0])}")
             p = await svc.add_evidence(args.id, args.text, actor=args.identity, now=now, files=files)
             print(f"penalty {p.id}: evidence added ({p.status.value})")
         elif args.penalty_command == "list":

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from bot.pqrs.service import Digest
+from domain.attachments import Attachment
 from domain.calendar import BusinessCalendar
 from domain.events import Event
 from domain.penalty import Penalty
@@ -19,6 +20,11 @@ def _iso(instant: dt.datetime | None, cal: BusinessCalendar) -> str | None:
 def event_json(e: Event, cal: BusinessCalendar) -> dict[str, Any]:
     return {"kind": e.kind, "actor": e.actor, "at": _iso(e.at, cal), "from": e.from_, "to": e.to,
             "reason": e.reason, **({"data": e.data} if e.data else {})}
+
+
+def attachment_json(a: Attachment) -> dict[str, Any]:
+    """A stored file as listed; `pqrbot pqr attachment RAD ID` writes its bytes."""
+    return {"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size, "sha256": a.sha256}
 
 
 def pqr_json(p: Pqr, cal: BusinessCalendar, *, now: dt.datetime | None = None,
@@ -41,8 +47,9 @@ def pqr_json(p: Pqr, cal: BusinessCalendar, *, now: dt.datetime | None = None,
         "assignee": p.assignee,
         "area": p.area,
         "extended": p.extended,
-        "messages": [{"direction": m.direction.value, "channel": m.channel, "body": m.body,
-                      "at": _iso(m.at, cal), "author": m.author} for m in p.messages],
+        "messages": [{"id": m.id, "direction": m.direction.value, "channel": m.channel, "body": m.body,
+                      "at": _iso(m.at, cal), "author": m.author,
+                      "attachments": [attachment_json(a) for a in m.attachments]} for m in p.messages],
         "events": [event_json(e, cal) for e in p.events],
     }
     if now is not None:

@@ -13,10 +13,12 @@ from bot.commands.dates import UnreadableDate, parse_when
 from bot.commands.grammar import GrammarError, ParsedCommand, parse
 from bot.commands.refusals import Refusal, refusal_text
 from bot.i18n import t, tn
-from bot.i18n.formats import format_local_datetime
+from bot.i18n.formats import format_file_size, format_local_datetime
 from bot.commands.replies import Button, PqrCard, Reply, Visibility
 from bot.roles import Roles
 from bot.pqrs.service import FilingRequest, PqrService
+from domain.attachments import Attachment
+from domain.customer import email_address
 from domain.errors import DomainError, ExtensionRefused, InvalidTransition
 from domain.pqr import Pqr
 from domain.pqr_types import PqrType, Status
@@ -264,7 +266,7 @@ class CommandHandler:
             raise _Usage("new")
         pqr_type, name, contact = parse_pqr_type(cmd.args[0]), cmd.args[1], cmd.args[2]
         subject = cmd.rest(3).strip()
-        email = contact if "@" in contact else None
+        email = email_address(contact) if "@" in contact else None     # InvalidInput: input.email
         phone = None if email else contact
         pqr = await self.service.file(FilingRequest(
             pqr_type=pqr_type, channel="phone", name=name, subject=subject, body=subject, received_at=now,
@@ -303,7 +305,18 @@ class CommandHandler:
             lines.append(f"{L('area')}: {c.area}")
         if c.last_message:
             lines.append(f"{L('last_message')}: {c.last_message[:300]}")
+        if c.attachments:
+            lines.append(f"{L('attachments')}:")
+            lines += [f"  {self.attachment_line(a)}" for a in c.attachments]
         return "\n".join(lines)
+
+    def attachment_line(self, a: Attachment) -> str:
+        """`#12 factura.pdf (application/pdf, 1,2 MB)`: the id is what `pqr attachment` takes."""
+        return t(self.lang, "attachment.line", id=a.id, filename=a.filename, content_type=a.content_type,
+                 size=self.size(a.size))
+
+    def size(self, n: int) -> str:
+        return format_file_size(n, self.lang)
 
 
 def parse_pqr_type(text: str) -> PqrType:

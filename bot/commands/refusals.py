@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.i18n import t
+from domain.attachments import AttachmentNotFound
 from domain.errors import DomainError, ExtensionRefused, InvalidInput, InvalidTransition, NotAllowed, NotFound
 from domain.penalty import AlreadyDecided
 
@@ -59,6 +60,8 @@ def refusal_text(exc: DomainError | Refusal, lang: str, *, about: Subject = PQR,
             return t(lang, "penalty.wrong_state", id=about.id, status=t(lang, f"penalty.status.{exc.current}"))
         return t(lang, "invalid_transition", current=exc.current, wanted=exc.wanted,
                  allowed=", ".join(exc.allowed) or t(lang, "no_transitions"))
+    if isinstance(exc, AttachmentNotFound):
+        return t(lang, "attachment.not_found", radicado=exc.radicado, id=exc.attachment_id)
     if isinstance(exc, NotFound):
         if isinstance(about, AboutPenalty):
             return t(lang, "penalty.not_found", what=t(lang, "penalty.what", id=about.id))

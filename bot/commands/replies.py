@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from domain.attachments import Attachment
 from domain.pqr import Direction, Pqr, SlaState
 
 
@@ -41,6 +42,7 @@ class PqrCard:
     last_message: str | None
     extended: bool = False
     area: str | None = None
+    attachments: tuple[Attachment, ...] = ()      # every stored file of the PQR's messages, oldest first
 
     @classmethod
     def of(cls, pqr: Pqr, *, sla: SlaState, type_label: str, status_label: str) -> PqrCard:
@@ -48,7 +50,8 @@ class PqrCard:
         return cls(radicado=pqr.radicado or "", type=type_label, customer=pqr.customer.name,
                    channel=pqr.channel, status=status_label, due_at=pqr.due_at, sla=sla,
                    assignee=pqr.assignee, subject=pqr.subject, last_message=last,
-                   extended=pqr.extended, area=pqr.area)
+                   extended=pqr.extended, area=pqr.area,
+                   attachments=tuple(a for m in pqr.messages for a in m.attachments))
 
 
 @dataclass(frozen=True)

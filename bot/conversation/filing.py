@@ -8,22 +8,24 @@ update is applied once (`last_update_id`; the filing itself remembers the update
 from __future__ import annotations
 
 import datetime as dt
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
 from bot.clock import Clock
 from bot.i18n import language_of, t
-from bot.pqrs.service import FilingRequest, PqrService
-from bot.conversation.model import ChatEvent, Choice, FetchFile, FileRef, Kind, Say, Text
+from bot.i18n.formats import format_file_size
+from bot.pqrs.attachments import not_taken_lines, screen, staff_note
+from bot.pqrs.service import FILES_ACTOR, FilingRequest, PqrService
+from bot.conversation.model import Body, ChatEvent, Choice, FetchFile, FileRef, Kind, Say, Text
 from bot.conversation.support import TelegramSupport
+from domain.attachments import FileRefusal, FileRefused, NotTaken
+from domain.customer import is_email_address
 from domain.pqr_types import PqrType
 from storage.ports import TelegramConversation, UnitOfWork
 from domain.files import FileData
 
 TYPE_BUTTONS: tuple[PqrType, ...] = tuple(PqrType)
-EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[A-Za-z]{2,}$")
 SUBJECT_MAX = 120
 SUMMARY_MAX = 600
 
@@ -44,17 +46,27 @@ class Draft:
     files: list[dict[str, Any]] = field(default_factory=list)
     email: str | None = None
     name: str = ""
+    refused: list[dict[str, Any]] = field(default_factory=list)    # files sent but past the limits
 
     @classmethod
     def of(cls, data: dict[str, Any]) -> Draft:
         return cls(type=data.get("type"), parts=list(data.get("parts", [])), files=list(data.get("files", [])),
-                   email=data.get("email"), name=str(data.get("name", "")))
+                   email=data.get("email"), name=str(data.get("name", "")), refused=list(data.get("refused", [])))
 
     def as_data(self) -> dict[str, Any]:
-        return {"type": self.type, "parts": self.parts, "files": self.files, "email": self.email, "name": self.name}
+        return {"type": self.type, "parts": self.parts, "files": self.files, "email": self.email, "name": self.name,
+                "refused": self.refused}
 
     def file_refs(self) -> list[FileRef]:
         return [FileRef(f["file_id"], f["name"], f["content_type"], f.get("size")) for f in self.files]
+
+    def not_taken(self) -> list[NotTaken]:
+        return [NotTaken(f["name"], FileRefusal(f["reason"]), size=f.get("size"), limit=f.get("limit"))
+                for f in self.refused]
+
+    def refuse(self, item: NotTaken) -> None:
+        self.refused.append({"name": item.filename, "reason": item.reason.value, "size": item.size,
+                             "limit": item.limit})
 
 
 class TelegramFlow:
@@ -80,7 +92,7 @@ class TelegramFlow:
         if ev.reply_to is not None and ev.kind in (Kind.TEXT, Kind.FILES):
             radicado = await self.support.radicado_for_message(ev.chat_id, ev.reply_to)
             if radicado is not None:
-                return await self.support.follow_up(ev, radicado, lang, await self._download(ev.files))
+                return await self._follow_up(ev, radicado, lang)
         if ev.kind is Kind.STATUS:
             return [await self.support.status(ev.chat_id, ev.text, lang)]
         if ev.kind is Kind.BUTTON and ev.text == "c:confirm":
@@ -154,14 +166,24 @@ class TelegramFlow:
         if step is Step.DESCRIPTION:
             if ev.text.strip():
                 draft.parts.append(ev.text.strip())
-            draft.files += [{"file_id": f.file_id, "name": f.name, "content_type": f.content_type, "size": f.size}
-                            for f in ev.files]
+            # The limits count every file of the draft: together they become one PQR message.
+            known = [f.get("size") for f in draft.files]
+            verdicts = self.service.attachment_limits.screen(known + [f.size for f in ev.files])[len(known):]
+            refused = []
+            for f, verdict in zip(ev.files, verdicts, strict=True):
+                if verdict is None:
+                    draft.files.append({"file_id": f.file_id, "name": f.name, "content_type": f.content_type,
+                                        "size": f.size})
+                else:
+                    refused.append(NotTaken(f.name, verdict[0], size=f.size, limit=verdict[1]))
+                    draft.refuse(refused[-1])
             parts = len(draft.parts) + len(draft.files)
-            return [Say(Text.of(lang, "tg.part_added", parts=parts),
-                        keyboard=((Choice(t(lang, "tg.btn.continue"), "c:continue"),),))]
+            says = [self._not_taken_say(lang, refused)] if refused else []
+            return says + [Say(Text.of(lang, "tg.part_added", parts=parts),
+                               keyboard=((Choice(t(lang, "tg.btn.continue"), "c:continue"),),))]
         if step is Step.EMAIL and ev.kind is Kind.TEXT:
             email = ev.text.strip()
-            if not EMAIL_RE.match(email):
+            if not is_email_address(email):     # no CR/LF, one @, a real domain: it must not fail in the outbox
                 return [Say(Text.of(lang, "tg.bad_email", text=email[:100]),
                             keyboard=((Choice(t(lang, "tg.btn.skip"), "c:skip"),),))]
             draft.email, conv.step = email, Step.CONFIRM
@@ -211,15 +233,17 @@ class TelegramFlow:
                 await uow.commit()
             return [Say(Text.of(lang, "tg.expired"), edit=True)]
         draft = Draft.of(conv.data)
-        files = await self._download(tuple(draft.file_refs()))   # outside any transaction
-        body = "\n\n".join(draft.parts) or "[" + ", ".join(f.filename for f in files) + "]"
+        files, failed = await self._download(tuple(draft.file_refs()))   # outside any transaction
+        not_taken = draft.not_taken() + failed
+        names = [f.filename for f in files] + [n.filename for n in not_taken]
+        body = "\n\n".join(draft.parts) or "[" + ", ".join(names) + "]"
         first = (draft.parts[0] if draft.parts else "").strip().splitlines()
         subject = (first[0] if first else t(lang, f"type.{draft.type}"))[:SUBJECT_MAX]
         req = FilingRequest(pqr_type=PqrType(draft.type or PqrType.PETICION), channel="telegram", name=draft.name or ev.name,
                             subject=subject, body=body, received_at=ev.at, actor=f"telegram:{ev.user_id}",
                             email=draft.email, telegram_chat_id=ev.chat_id, language=lang,
                             external_id=f"telegram:{ev.chat_id}:{ev.message_id}",
-                            inbound_key=("telegram", str(ev.update_id)))
+                            inbound_key=("telegram", str(ev.update_id)), not_taken=tuple(not_taken))
         async with self.db.uow() as uow:
             current = await uow.telegram.conversation(ev.chat_id)
             if current is None or current.last_update_id != conv.last_update_id:
@@ -234,10 +258,48 @@ class TelegramFlow:
                 await uow.telegram.remember_message(ev.chat_id, ev.message_id, pqr.id, kind="filed", at=ev.at)
             await uow.telegram.drop_conversation(ev.chat_id)
             await uow.commit()
-        return [self.support.filed_say(pqr, lang)]
+        filed = self.support.filed_say(pqr, lang)
+        if not_taken:       # said in the same message: the radicado, then the files not taken
+            notice = self._not_taken_say(lang, not_taken).text
+            filed = replace(filed, text=_lines(filed.text) + (Text.verbatim(lang, ""),) + _lines(notice))
+        return [filed]
 
-    async def _download(self, refs: tuple[FileRef, ...]) -> list[FileData]:
-        return [FileData(ref.name, ref.content_type, await self.fetch(ref)) for ref in refs]
+    async def _follow_up(self, ev: ChatEvent, radicado: str, lang: str) -> list[Say]:
+        """A reply to a bot message joins its PQR; files that are not taken are noted on the PQR
+        and the customer is told which and why."""
+        files, not_taken = await self._download(ev.files)
+        says = await self.support.follow_up(ev, radicado, lang, files, not_taken=[n.filename for n in not_taken])
+        if not says or not not_taken:
+            return says
+        await self.service.note(radicado, staff_note(self.service.language, not_taken, channel="telegram"),
+                                actor=FILES_ACTOR, now=ev.at)
+        return says + [replace(self._not_taken_say(lang, not_taken), reply_to=ev.message_id)]
+
+    async def _download(self, refs: tuple[FileRef, ...]) -> tuple[list[FileData], list[NotTaken]]:
+        """The files within the limits, fetched; and those not taken: past the limits (by the
+        size Telegram announced, or once fetched when it announced none), or refused by the
+        platform (`FileRefused`: Telegram bots cannot download files over 20 MB). Any other
+        failure propagates, so the update is tried again."""
+        limits = self.service.attachment_limits
+        fetched: list[FileData] = []
+        refused: list[NotTaken] = []
+        for ref, verdict in zip(refs, limits.screen([r.size for r in refs]), strict=True):
+            if verdict is not None:
+                refused.append(NotTaken(ref.name, verdict[0], size=ref.size, limit=verdict[1]))
+                continue
+            try:
+                data = await self.fetch(ref)
+            except FileRefused as exc:
+                refused.append(NotTaken(ref.name, exc.reason, size=ref.size, limit=exc.limit))
+                continue
+            fetched.append(FileData(ref.name, ref.content_type, data))
+        taken, late = screen(fetched, limits)
+        return taken, refused + late
+
+    def _not_taken_say(self, lang: str, items: list[NotTaken]) -> Say:
+        limits = self.service.attachment_limits
+        return Say(Text.of(lang, "files.refused_customer", lines=not_taken_lines(lang, items),
+                           max=format_file_size(limits.max_file_bytes, lang)))
 
     # -- idle conversations ---------------------------------------------------------------------
     async def expire_idle(self, *, limit: int = 100) -> list[tuple[int, str]]:
@@ -249,3 +311,7 @@ class TelegramFlow:
                 await uow.telegram.drop_conversation(conv.chat_id)
             await uow.commit()
         return [(c.chat_id, c.language) for c in idle]
+
+
+def _lines(body: Body) -> tuple[Text, ...]:
+    return body if isinstance(body, tuple) else (body,)

@@ -11,11 +11,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.i18n import t
-from bot.i18n.formats import format_local_datetime
+from bot.i18n.formats import format_file_size, format_local_datetime
 from bot.roles import Roles
 from bot.pqrs.service import PqrService
 from bot.conversation.model import Body, Choice, Text
 from domain.errors import DomainError, NotFound
+
+
+LISTED_FILES = 25      # attachments listed on a PQR shown to a manager
 
 
 @dataclass(frozen=True)
@@ -94,4 +97,10 @@ class ManagerActions:
                        status=t(lang, f"status.{pqr.status.value}"),
                        received=format_local_datetime(cal.local(pqr.received_at), lang),
                        due=format_local_datetime(cal.local(pqr.due_at), lang))
-        return ActionResult(pqr.radicado or "", text=(text, Text.verbatim(lang, pqr.subject)))
+        stored = [a for m in pqr.messages for a in m.attachments]
+        files = tuple(Text.of(lang, "attachment.line", id=a.id, filename=a.filename, content_type=a.content_type,
+                              size=format_file_size(a.size, lang)) for a in stored[:LISTED_FILES])
+        if len(stored) > LISTED_FILES:        # a Telegram message holds 4096 characters
+            files += (Text.verbatim(lang, f"… +{len(stored) - LISTED_FILES}"),)
+        listing = (Text.of(lang, "tg.attachments", lines=files),) if files else ()
+        return ActionResult(pqr.radicado or "", text=(text, Text.verbatim(lang, pqr.subject), *listing))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 
 from bot.clock import Clock
 from bot.ports.payloads import Alert
@@ -102,16 +103,17 @@ class TelegramSupport:
             return await uow.telegram.radicado_for_message(chat_id, message_id)
 
     async def follow_up(self, ev: ChatEvent, radicado: str, lang: str,
-                        files: list[FileData]) -> list[Say]:
+                        files: list[FileData], *, not_taken: Sequence[str] = ()) -> list[Say]:
         """A customer's reply to a bot message about a PQR joins that PQR (once per update);
-        staff hear of it through the outbox (the assignee, else the Slack triage channel)."""
+        staff hear of it through the outbox (the assignee, else the Slack triage channel).
+        `not_taken` names files that came with it but are not stored (a body without text names them)."""
         async with self.db.uow() as uow:
             if not await uow.inbound.remember("telegram", str(ev.update_id), now=ev.at):
                 return []
             pqr = await uow.pqrs.get(radicado)
             if pqr is None:
                 return []
-            body = ev.text.strip() or "[" + ", ".join(f.filename for f in files) + "]"
+            body = ev.text.strip() or "[" + ", ".join([f.filename for f in files] + list(not_taken)) + "]"
             msg = pqr.receive(body, channel="telegram", at=ev.at, actor=f"telegram:{ev.user_id}",
                               external_id=f"telegram:{ev.chat_id}:{ev.message_id}",
                               calendar=self.service.calendar)

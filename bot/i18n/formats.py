@@ -23,6 +23,7 @@ from functools import lru_cache
 from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
+from babel.units import format_unit
 
 LOCALES: dict[str, str] = {"es": "es_CO", "en": "en"}
 DATETIME_PATTERN = "yyyy-MM-dd HH:mm"
@@ -67,3 +68,13 @@ def format_local_date(day: dt.date, lang: str, tz: dt.tzinfo | None = None) -> s
     if isinstance(day, dt.datetime) and tz is not None:
         day = day.astimezone(tz)
     return format_date(day, DATE_PATTERN, locale=locale_for(lang))
+
+
+def format_file_size(size: int, lang: str) -> str:
+    """`512 byte`, `12,5 kB`, `1,2 MB` (es) or `1.2 MB` (en): a size in bytes in CLDR's short
+    digital units, counted in 1024s as operating systems show file sizes."""
+    for unit, scale in (("digital-gigabyte", 1024 ** 3), ("digital-megabyte", 1024 ** 2),
+                        ("digital-kilobyte", 1024)):
+        if size >= scale:
+            return format_unit(size / scale, unit, length="short", format="#,##0.#", locale=locale_for(lang))
+    return format_unit(size, "digital-byte", length="short", format="#,##0", locale=locale_for(lang))

@@ -50,6 +50,7 @@ class GroupCommitter(Generic[T, R]):
         self._queue: asyncio.Queue[tuple[T, asyncio.Future[R]]] | None = None
         self._task: asyncio.Task[None] | None = None
         self._busy = False
+        self._failing: str | None = None   # the commit failure going on, if any
         self.batches = 0          # commits done (for tests and the bench)
         self.items = 0            # items committed
         self.bulk_items = 0       # of which through `apply_many`
@@ -124,9 +125,14 @@ class GroupCommitter(Generic[T, R]):
                             outcomes.append(await self._recover(uow, item, exc))
                 await uow.commit()
         except Exception as exc:
-            log.exception("group commit of %d item(s) failed", len(batch))
+            # A failure that lasts (a database that is gone) is logged with its traceback once.
+            what = f"{type(exc).__name__}: {exc}"
+            log.log(logging.DEBUG if what == self._failing else logging.ERROR,
+                    "group commit of %d item(s) failed", len(batch), exc_info=True)
+            self._failing = what
             self._fail(batch, exc)
             return
+        self._failing = None
         self.batches += 1
         self.items += sum(1 for ok, _ in outcomes if ok)
         self.bulk_items += bulk

@@ -19,11 +19,13 @@ import string
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from bot.pqrs.attachments import screen
 from bot.pqrs.followups import StaffDestinations, followup_notices
 from bot.intake.group_commit import GroupCommitter
 from bot.i18n import t
 from bot.pqrs.service import FilingRequest, PqrService
 from bot.ports import IncomingMessage
+from domain.attachments import NotTaken
 from domain.errors import DomainError
 from domain.pqr import Message, Pqr
 from domain.pqr_types import PqrType
@@ -178,11 +180,17 @@ class IntakeService:
                        reason=t(lang, "intake.reopened_by_customer", channel=msg.channel))
         added = pqr.receive(self._body(msg, lang), channel=msg.channel, at=msg.received_at,
                             actor=msg.sender, external_id=msg.external_id, calendar=self.service.calendar)
+        _, not_taken = self._files(msg)
+        if not_taken:
+            self.service.note_not_taken(pqr, not_taken, channel=msg.channel, now=msg.received_at)
         await uow.pqrs.save(pqr)
         await self._attach(uow, added, msg)
         for item in followup_notices(pqr, added, language=self.language, staff=self.staff,
                                      triage=self.service.notifier.slack_triage_channel):
             await uow.outbox.put(item, now=msg.received_at)
+        notice = self.service.not_taken_notice(pqr, not_taken, message=added) if not_taken else None
+        if notice is not None:
+            await uow.outbox.put(notice, now=msg.received_at)
         await self._keep(uow, msg, JOINED, pqr_id=pqr.id)
         return IntakeResult(JOINED, radicado=pqr.radicado)
 
@@ -203,7 +211,7 @@ class IntakeService:
             body=self._body(msg, lang), received_at=msg.received_at, actor=msg.sender,
             email=address if channel == "email" else None,
             telegram_chat_id=int(address) if channel == "telegram" and address.lstrip("-").isdigit() else None,
-            language=lang, external_id=msg.external_id)
+            language=lang, external_id=msg.external_id, not_taken=tuple(self._files(msg)[1]))
 
     def _body(self, msg: IncomingMessage, lang: str) -> str:
         if msg.text.strip():
@@ -211,11 +219,14 @@ class IntakeService:
         names = ", ".join(a.filename for a in msg.attachments)
         return t(lang, "intake.only_attachments", files=names) if names else t(lang, "intake.no_text")
 
-    @staticmethod
-    async def _attach(uow: UnitOfWork, message: Message | None, msg: IncomingMessage) -> None:
-        if message is not None and message.id is not None and msg.attachments:
-            await uow.mail.add_attachments(message.id, [
-                FileData(a.filename, a.content_type, a.data) for a in msg.attachments])
+    def _files(self, msg: IncomingMessage) -> tuple[list[FileData], list[NotTaken]]:
+        """The message's files within the configured limits, and those that are not stored."""
+        return screen(msg.attachments, self.service.attachment_limits)
+
+    async def _attach(self, uow: UnitOfWork, message: Message | None, msg: IncomingMessage) -> None:
+        taken = self._files(msg)[0] if msg.attachments else []
+        if message is not None and message.id is not None and taken:
+            await uow.mail.add_attachments(message.id, [FileData(a.filename, a.content_type, a.data) for a in taken])
 
     @classmethod
     async def _keep(cls, uow: UnitOfWork, msg: IncomingMessage, disposition: str, *,

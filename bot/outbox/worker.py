@@ -203,12 +203,16 @@ class OutboxWorker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until `stop`; a new row can `wake` the worker early."""
+        failing: str | None = None       # a failure that lasts (a database gone) is logged once
         while not stop.is_set():
             try:
                 busy = await self.run_once()
-            except Exception:
-                log.exception("outbox worker pass failed")
-                busy = 0
+                failing = None
+            except Exception as exc:
+                what = f"{type(exc).__name__}: {exc}"
+                log.log(logging.DEBUG if what == failing else logging.ERROR, "outbox worker pass failed",
+                        exc_info=True)
+                failing, busy = what, 0
             if busy:
                 continue
             self.wake.clear()

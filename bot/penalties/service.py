@@ -18,6 +18,7 @@ from bot.roles import Roles
 from domain.errors import DomainError, InvalidTransition, NotAllowed, NotFound
 from domain.events import ActionRefused
 from domain.penalty import AlreadyDecided, Penalty, PenaltyCategory, PenaltyStatus
+from domain.limits import FIRST_INSTANT, LAST_INSTANT
 from domain.files import FileData
 from storage.ports import Database, UnitOfWork
 
@@ -242,6 +243,8 @@ class PenaltyService:
         if not m or not 1 <= int(m.group(2)) <= 12:
             raise BadMonth(month)
         year, mon = int(m.group(1)), int(m.group(2))
+        if not FIRST_INSTANT.year <= year <= LAST_INSTANT.year:     # 9999-12 would overflow below
+            raise BadMonth(month)
         first = dt.date(year, mon, 1)
         nxt = dt.date(year + (mon == 12), mon % 12 + 1, 1)
         tz = self.calendar.tz

@@ -76,11 +76,14 @@ class Notifier:
         return OutboxItem(channel=channel, destination=destination, payload=payload.stored(),
                           dedupe_key=dedupe_key, pqr_id=pqr.id)
 
-    def acknowledgment(self, pqr: Pqr) -> OutboxItem | None:
+    def acknowledgment(self, pqr: Pqr, *, files_notice: str | None = None) -> OutboxItem | None:
+        """Radicado and due date; `files_notice` (the files that were not taken) follows them."""
         lang = pqr.customer.language
         type_label = t(lang, f"type.{pqr.type.value}")
         text = t(lang, "customer.ack", type=type_label.lower(), radicado=pqr.radicado,
                  received=self.format_instant(pqr.received_at, lang), due=self.format_instant(pqr.due_at, lang))
+        if files_notice:
+            text += "\n\n" + files_notice
         return self.to_customer(pqr, kind="ack", subject_key="customer.ack_subject", text=text,
                                 dedupe_key=f"ack:{pqr.radicado}")
 

@@ -8,14 +8,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
+from bot.pqrs.attachments import customer_notice, staff_note
 from bot.pqrs.notices import Notifier
+from domain.attachments import Attachment, AttachmentLimits, AttachmentNotFound, NotTaken
 from domain.customer import Customer, identity
 from domain.errors import NotFound
 from domain.events import ActionRefused
-from domain.pqr import Pqr, SlaWindows, sla_windows
+from domain.pqr import Message, Pqr, SlaWindows, sla_windows
 from domain.pqr_types import PqrType, Status
 from domain.terms import ContractTerms, TermPolicy
-from storage.ports import Database, PqrFilter, Stats, UnitOfWork
+from storage.ports import Database, OutboxItem, PqrFilter, Stats, UnitOfWork
+
+FILES_ACTOR = "pqrbot:attachments"     # the author of the notes about files that were not taken
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,9 @@ class FilingRequest:
     area: str | None = None
     external_id: str | None = None            # e.g. the email Message-ID
     inbound_key: tuple[str, str] | None = None  # (channel, key) for idempotent intake
+    # Files the message brought that are not stored (over the limits): the PQR gets an internal
+    # note and the acknowledgment names them.
+    not_taken: tuple[NotTaken, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,8 +84,11 @@ class PqrService:
 
     def __init__(self, db: Database, *, policy: TermPolicy, notifier: Notifier,
                  radicado_format: str = "PQR-{year}-{seq:06d}", warn_before_days: int = 2,
-                 contracts: ContractLinker | None = None) -> None:
+                 contracts: ContractLinker | None = None,
+                 attachment_limits: AttachmentLimits = AttachmentLimits(), language: str = "es") -> None:
         self.db = db
+        self.attachment_limits = attachment_limits   # config `attachments`, for every channel
+        self.language = language                     # staff's language (internal notes)
         self.contracts = contracts
         self.policy = policy
         self.calendar = policy.calendar
@@ -118,6 +128,9 @@ class PqrService:
                           received_at=r.received_at, policy=self.policy, actor=r.actor, area=r.area,
                           external_id=r.external_id, contract=k)
                  for r, c, k in zip(todo, customers, terms, strict=True)]
+        for req, pqr in zip(todo, filed, strict=True):
+            if req.not_taken:
+                self.note_not_taken(pqr, req.not_taken, channel=req.channel, now=req.received_at)
         by_year: dict[int, list[Pqr]] = {}
         for req, pqr in zip(todo, filed, strict=True):
             by_year.setdefault(self.calendar.local(req.received_at).year, []).append(pqr)
@@ -126,7 +139,9 @@ class PqrService:
                                     customers_checked=True)
         queued = []
         for req, pqr in zip(todo, filed, strict=True):
-            for item in (self.notifier.acknowledgment(pqr), self.notifier.slack_triage(pqr)):
+            notice = (customer_notice(pqr.customer.language, req.not_taken, self.attachment_limits)
+                      if req.not_taken else None)
+            for item in (self.notifier.acknowledgment(pqr, files_notice=notice), self.notifier.slack_triage(pqr)):
                 if item is not None:
                     queued.append((item, req.received_at))
         if queued:
@@ -187,6 +202,19 @@ class PqrService:
         if req.telegram_chat_id is not None:
             keys.append(identity("telegram", str(req.telegram_chat_id)))
         return keys
+
+    # -- files that were not taken -------------------------------------------------------------
+    def note_not_taken(self, pqr: Pqr, items: Sequence[NotTaken], *, channel: str, now: dt.datetime) -> Message:
+        """Add the internal note naming the files a customer's message brought that are not
+        stored (the caller saves the PQR)."""
+        return pqr.note(staff_note(self.language, items, channel=channel), actor=FILES_ACTOR, now=now)
+
+    def not_taken_notice(self, pqr: Pqr, items: Sequence[NotTaken], *, message: Message) -> OutboxItem | None:
+        """The customer's notice that files of a follow-up (`message`) were not taken: an
+        automatic message on their channel, once per message."""
+        notice = customer_notice(pqr.customer.language, items, self.attachment_limits)
+        return self.notifier.to_customer(pqr, kind="ack", subject_key="customer.files_subject", text=notice,
+                                         dedupe_key=f"files:{pqr.radicado}:{message.id or message.external_id}")
 
     # -- changes on one PQR ---------------------------------------------------------------------
     async def _load(self, uow: UnitOfWork, radicado: str) -> Pqr:
@@ -295,6 +323,18 @@ class PqrService:
     async def show(self, radicado: str) -> Pqr:
         async with self.db.uow(readonly=True) as uow:
             return await self._load(uow, radicado)
+
+    async def attachment(self, radicado: str, attachment_id: int) -> tuple[Attachment, bytes]:
+        """One stored file of the PQR, with its bytes, for staff to open (the CLI, Slack). Raises
+        NotFound for an unknown PQR and AttachmentNotFound for an id that is not this PQR's."""
+        rad = radicado.strip().upper()
+        async with self.db.uow(readonly=True) as uow:
+            # Ids are positive 64-bit integers: any other number (a forged button) is no attachment.
+            found = await uow.pqrs.attachment(rad, attachment_id) if 0 < attachment_id < 2 ** 63 else None
+            if found is None:
+                await self._load(uow, rad)          # NotFound when the PQR itself is unknown
+                raise AttachmentNotFound(rad, attachment_id)
+            return found
 
     async def list(self, flt: PqrFilter, *, details: bool = False) -> list[Pqr]:
         async with self.db.uow(readonly=True) as uow:

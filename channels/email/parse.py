@@ -21,6 +21,7 @@ from mailparser_reply import EmailReplyParser
 
 from bot.ports import IncomingMessage
 from domain.files import FileData
+from domain.limits import NAME_MAX, SUBJECT_MAX, fit
 from domain.pqr_types import PqrType
 
 CHANNEL = "email"
@@ -323,6 +324,12 @@ def language(msg: Message, text: str = "") -> str | None:
     return None
 
 
+def _subject(value: str | None) -> str | None:
+    """The subject cut to what a PQR takes: a mail cannot be asked to shorten it, and refusing it
+    would lose the PQR."""
+    return None if value is None else fit(value, SUBJECT_MAX)
+
+
 def to_incoming(msg: EmailMessage, raw: bytes, *, mail_from: str | None,
                 received_at: dt.datetime) -> IncomingMessage:
     """The normalized inbound message. `sender` is `email:<address>` (`email:` alone when no
@@ -334,7 +341,8 @@ def to_incoming(msg: EmailMessage, raw: bytes, *, mail_from: str | None,
     body = strip_quoted(text) if text else ""
     return IncomingMessage(
         channel=CHANNEL, sender=f"email:{address or ''}", text=body,
-        received_at=received_at, sender_name=name, subject=header(msg, "Subject"),
+        received_at=received_at, sender_name=fit(name, NAME_MAX) if name else name,
+        subject=_subject(header(msg, "Subject")),
         external_id=own_ids[0][:998] if own_ids else None,
         in_reply_to=tuple(dict.fromkeys(thread[-50:])), language=language(msg, body),
         attachments=files, raw=raw, meta={"mail_from": mail_from})

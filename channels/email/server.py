@@ -40,6 +40,7 @@ class SmtpHandler:
         self.loops = loops
         self.domains = {d.strip().lower() for d in domains}
         self.clock = clock
+        self._failing: str | None = None        # the storage failure going on, if any
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
                           rcpt_options: list[str]) -> str:
@@ -68,10 +69,21 @@ class SmtpHandler:
             reason, pqr_type = f"unparseable: {type(exc).__name__}: {exc}"[:500], None
         try:
             result = await self.intake.receive(incoming, pqr_type=pqr_type, kept_aside=reason)
-        except Exception:
-            log.exception("email: storing a message from %r failed", mail_from)
+        except Exception as exc:
+            self._storage_failed(exc, mail_from)
             return TRY_LATER
+        self._failing = None
         return ACCEPTED.format(what=result.radicado or result.disposition)
+
+    def _storage_failed(self, exc: Exception, mail_from: str | None) -> None:
+        """Log a failure to store: with its traceback the first time, then one line per message
+        while the same failure lasts (a database that is gone stays gone until a restart)."""
+        what = f"{type(exc).__name__}: {exc}"
+        if what == self._failing:
+            log.warning("email: a message from %r was not stored (%s); answered 451", mail_from, what)
+            return
+        self._failing = what
+        log.exception("email: storing a message from %r failed; answered 451", mail_from)
 
     async def handle_exception(self, error: Exception) -> str:
         """Anything unexpected is temporary for the sender: 451, and no internals leaked."""

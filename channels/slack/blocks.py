@@ -19,6 +19,10 @@ SECTION_LIMIT = 3000
 TEXT_LIMIT = 38_000
 ACTION_PREFIX = "pqr."
 PAGE_ACTION = "pqr.page"
+FILE_ACTION = "pqr.file"         # `pqr.file.<attachment id>` buttons; `pqr.file.pick.<radicado>` select
+FILE_BUTTONS = 5                 # more attachments than this get one select menu instead of buttons
+FILE_OPTIONS = 100               # Slack's most options in a static select
+FILES_LISTED = 20                # attachment lines on a card
 
 
 def _mrkdwn(text: str, *, verbatim: bool = True) -> dict[str, Any]:
@@ -66,7 +70,49 @@ def card_blocks(card: PqrCard, commands: CommandHandler, lang: str) -> list[Bloc
     if card.last_message:
         quoted = "\n".join("> " + line for line in escape(clip(card.last_message, 600)).splitlines())
         blocks.append(_section(f"*{label('last_message')}*\n{quoted}"))
+    if card.attachments:
+        blocks += attachment_blocks(card, commands, lang)
     return blocks
+
+
+def attachment_blocks(card: PqrCard, commands: CommandHandler, lang: str) -> list[Block]:
+    """The card's attachments (name and type escaped: the customer chose them) and what uploads
+    one into the card's thread: a button each, or one select menu when there are many."""
+    files = card.attachments
+    lines = [f"• `#{a.id}` {escape(clip(a.filename, 120))} · {escape(a.content_type)} · {commands.size(a.size)}"
+             for a in files[:FILES_LISTED]]
+    if len(files) > FILES_LISTED:
+        lines.append(escape(t(lang, "slack.attachments_more", count=len(files) - FILES_LISTED)))
+    blocks: list[Block] = [_section(f"*{t(lang, 'label.attachments')}*\n" + "\n".join(lines))]
+    if len(files) <= FILE_BUTTONS:
+        blocks.append({"type": "actions", "elements": [
+            {"type": "button", "action_id": f"{FILE_ACTION}.{a.id}", "text": _plain("📎 " + a.filename, 75),
+             "value": file_value(card.radicado, a.id)} for a in files]})
+    else:
+        blocks.append({"type": "actions", "elements": [{
+            "type": "static_select", "action_id": f"{FILE_ACTION}.pick.{card.radicado}",
+            "placeholder": _plain(t(lang, "slack.attachments_pick"), 150),
+            "options": [{"text": _plain(f"#{a.id} {a.filename}", 75), "value": file_value(card.radicado, a.id)}
+                        for a in files[:FILE_OPTIONS]]}]})
+    return blocks
+
+
+def file_value(radicado: str, attachment_id: int) -> str:
+    """What a file button or option carries: which attachment of which PQR."""
+    return json.dumps({"radicado": radicado, "id": attachment_id}, separators=(",", ":"))
+
+
+def file_choice(action: dict[str, Any]) -> tuple[str, int] | None:
+    """(radicado, attachment id) from a pressed file button or a chosen option; None if unreadable."""
+    raw = action.get("value") or (action.get("selected_option") or {}).get("value")
+    try:
+        value = json.loads(raw or "")
+        radicado, attachment_id = value["radicado"], value["id"]
+    except (ValueError, TypeError, KeyError):
+        return None
+    if not isinstance(radicado, str) or not isinstance(attachment_id, int) or isinstance(attachment_id, bool):
+        return None
+    return radicado, attachment_id
 
 
 def card_line(card: PqrCard, commands: CommandHandler, lang: str) -> str:

@@ -3,21 +3,24 @@ purpose; the command layer decides everything that is not about Slack."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.commands.grammar import GrammarError, parse
 from bot.commands.replies import Visibility
 from bot.i18n import t
 from bot.pqrs.service import FilingRequest
+from domain.attachments import AttachmentNotFound
 from domain.errors import DomainError, InvalidTransition, NotFound
 
 from channels.slack import blocks, modals
@@ -28,6 +31,7 @@ from channels.slack.services import SlackServices
 log = logging.getLogger(__name__)
 CARD_ACTION = re.compile(r"^pqr\.(take|show|reply)$")
 PAGE_ACTION = re.compile(r"^pqr\.page\.\d+$")
+FILE_ACTION = re.compile(r"^pqr\.file\.(\d+|pick\..+)$")
 _BUTTON_LABEL = {"take": "button.take", "show": "button.open", "reply": "button.reply"}
 
 
@@ -61,6 +65,7 @@ class SlackListeners:
         bolt.command("/pqr")(self.on_command)
         bolt.action(CARD_ACTION)(self.on_card_button)
         bolt.action(PAGE_ACTION)(self.on_page)
+        bolt.action(FILE_ACTION)(self.on_file)
         bolt.view(modals.INTAKE)(self.on_intake)
         bolt.view(modals.REPLY)(self.on_reply)
         self.penalties.register(bolt)          # Aprobar / Rechazar and the reason modal
@@ -139,6 +144,45 @@ class SlackListeners:
             # redrawing would replace the whole digest with one card.
             await self._refresh(channel, ts, rad, actor, kind)
 
+    async def on_file(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """A card's attachment button (or select): staff get the file uploaded into the card's
+        thread (files_upload_v2); on an ephemeral card, which has no thread, in a DM to them."""
+        await ack()
+        user = body["user"]["id"]
+        actor, now, choice = actor_of(user), self.services.clock(), blocks.file_choice(action)
+        channel, ts = self._where(body)
+        if not self.services.roles.is_staff(actor):
+            await self.services.pqrs.record_refusal(actor=actor, action="slack_button:attachment", reason="not_staff",
+                                                    now=now, radicado=choice[0] if choice else None)
+            await self._ephemeral(channel, user, t(self.lang, "slack.not_staff_button"))
+            return
+        if choice is None:
+            return
+        rad, file_id = choice
+        try:
+            found, data = await self.services.pqrs.attachment(rad, file_id)
+        except AttachmentNotFound:
+            await self._ephemeral(channel, user, escape(t(self.lang, "slack.attachment_gone", radicado=rad)))
+            return
+        except NotFound as exc:
+            await self._ephemeral(channel, user, escape(self.services.commands.refusal(exc)))
+            return
+        name = found.filename
+        try:
+            if (body.get("container") or {}).get("is_ephemeral") or not ts:
+                channel, ts = str((await self.client.conversations_open(users=user))["channel"]["id"]), None
+            await self.client.files_upload_v2(
+                channel=channel, thread_ts=ts, file=data, filename=name, title=name,
+                initial_comment=escape(t(self.lang, "slack.attachment_comment", radicado=rad, filename=name)))
+        except SlackApiError as exc:
+            log.warning("slack: attachment %s of %s not uploaded: %s", file_id, rad, exc.response.get("error"))
+            await self._ephemeral(channel, user, escape(t(self.lang, "slack.attachment_failed", filename=name,
+                                                          error=exc.response.get("error") or "error")))
+        except (SlackClientError, aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            log.warning("slack: attachment %s of %s not uploaded: %s", file_id, rad, exc)
+            await self._ephemeral(channel, user, escape(t(self.lang, "slack.attachment_failed", filename=name,
+                                                          error=type(exc).__name__)))
+
     async def on_page(self, ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
         await ack()
         try:
@@ -164,10 +208,15 @@ class SlackListeners:
             await ack(response_action="errors", errors=errors)
             return
         await ack()
-        pqr = await self.services.pqrs.file(FilingRequest(
-            pqr_type=intake.pqr_type, channel=intake.received_by, name=intake.name, subject=intake.subject,
-            body=intake.body, received_at=now, actor=actor, email=intake.email, phone=intake.phone,
-            language=self.services.language))
+        try:
+            pqr = await self.services.pqrs.file(FilingRequest(
+                pqr_type=intake.pqr_type, channel=intake.received_by, name=intake.name, subject=intake.subject,
+                body=intake.body, received_at=now, actor=actor, email=intake.email, phone=intake.phone,
+                language=self.services.language))
+        except DomainError as exc:   # the form is closed by now: the refusal comes as a message
+            await self._ephemeral(modals.metadata(view).get("channel"), user,
+                                  escape(self.services.commands.refusal(exc)))
+            return
         if pqr is None:
             return
         text = t(self.lang, "filed", radicado=pqr.radicado, type=t(self.lang, f"type.{pqr.type.value}"),

@@ -4,11 +4,13 @@ open, and their submissions read back and validated."""
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from bot.i18n import t
+from domain.customer import email_address
+from domain.errors import InvalidInput
+from domain.limits import NAME_MAX, PHONE_MAX, SUBJECT_MAX
 from domain.pqr_types import PqrType
 
 from channels.slack.mrkdwn import clip
@@ -16,7 +18,6 @@ from channels.slack.mrkdwn import clip
 INTAKE = "pqr.intake"
 REPLY = "pqr.reply"
 RECEIVED_BY = ("phone", "in_person")
-_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 
 
 def _plain(text: str, limit: int = 75) -> dict[str, Any]:
@@ -114,10 +115,18 @@ def read_intake(view: dict[str, Any], lang: str) -> tuple[Intake | None, dict[st
         if not v.get(required):
             errors[required] = t(lang, "slack.err_required")
     email, phone = v.get("email") or None, v.get("phone") or None
-    if email and not _EMAIL.match(email):
-        errors["email"] = t(lang, "slack.err_email")
-    elif not email and not phone:
+    if email:
+        try:
+            email = email_address(email)
+        except InvalidInput:
+            errors["email"] = t(lang, "slack.err_email")
+    elif not phone:
         errors["email"] = t(lang, "slack.err_contact")
+    # Slack's max_length is the browser's: a crafted submission can still send more.
+    for block, limit, code in (("name", NAME_MAX, "name_too_long"), ("phone", PHONE_MAX, "phone_too_long"),
+                               ("subject", SUBJECT_MAX, "subject_too_long")):
+        if len(v.get(block, "")) > limit:
+            errors[block] = t(lang, f"input.{code}", value=limit)
     try:
         pqr_type = PqrType(v.get("type", ""))
     except ValueError:

@@ -22,6 +22,7 @@ from bot.conversation.model import FileRef, Kind, Say
 from bot.i18n import language_of, t
 from bot.ports.payloads import Ack, OutboxPayload, PenaltyDecision
 from bot.ports import Permanent
+from domain.attachments import FileRefusal, FileRefused
 from channels.telegram import outbound, polling, webhook
 from channels.telegram.inbound import ManagerButton, Skip, classify
 from channels.telegram.penalties import TelegramPenalties
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 MAX_UPDATE_ATTEMPTS = 3
 CONCURRENT_UPDATES = 32      # updates of different chats processed at the same time
 COMMANDS = {"es": ("start", "estado", "cancelar"), "en": ("start", "status", "cancel")}
+BOT_API_DOWNLOAD_LIMIT = 20 * 1024 * 1024     # getFile refuses bigger files ("file is too big")
 
 
 def file_base_url(base_url: str) -> str:
@@ -201,7 +203,19 @@ class TelegramChannel:
                                              pqr_id=say.about[1])
 
     async def _download(self, ref: FileRef) -> bytes:
-        file = await self.bot.get_file(ref.file_id)
+        """A customer's file. The Bot API hands bots files of at most 20 MB: a bigger one (by the
+        size in the update, or getFile's "file is too big") and a file_id Telegram refuses raise
+        FileRefused, so the message is taken without the file instead of failing for good."""
+        if ref.size is not None and ref.size > BOT_API_DOWNLOAD_LIMIT:
+            raise FileRefused(FileRefusal.PLATFORM_LIMIT, limit=BOT_API_DOWNLOAD_LIMIT)
+        try:
+            file = await self.bot.get_file(ref.file_id)
+        except BadRequest as exc:
+            log.info("telegram: getFile %s refused: %s", ref.file_id, exc.message)
+            if "too big" in exc.message.lower():
+                raise FileRefused(FileRefusal.PLATFORM_LIMIT, limit=BOT_API_DOWNLOAD_LIMIT,
+                                  detail=exc.message) from exc
+            raise FileRefused(FileRefusal.UNAVAILABLE, detail=exc.message) from exc
         return bytes(await file.download_as_bytearray())
 
     # -- polling --------------------------------------------------------------------------------

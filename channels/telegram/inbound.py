@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from telegram import CallbackQuery, Message, Update, User
 
 from bot.conversation.model import ChatEvent, FileRef, Kind
+from domain.limits import NAME_MAX, fit
 
 COMMANDS: dict[str, Kind] = {
     "start": Kind.START, "cancelar": Kind.CANCEL, "cancel": Kind.CANCEL,
@@ -41,7 +42,9 @@ Inbound = ChatEvent | ManagerButton | Skip
 
 
 def _name(user: User) -> str:
-    return " ".join(p for p in (user.first_name, user.last_name) if p).strip()
+    """The profile name, cut to what a customer's name may hold: the customer cannot be asked
+    to change their profile, and refusing it would leave them unable to file."""
+    return fit(" ".join(p for p in (user.first_name, user.last_name) if p).strip(), NAME_MAX)
 
 
 def _base(update: Update, message: Message, user: User, now: dt.datetime, kind: Kind, **kw: object) -> ChatEvent:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, Select, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from domain.attachments import Attachment
 from domain.customer import Customer
 from domain.events import Event
 from domain.pqr import Direction, Message, Pqr
@@ -23,7 +24,7 @@ from storage.repositories.common import chunks, event_from_row, event_values, ut
 from storage.repositories.common import insert_returning_ids
 from storage.repositories.customers import SqlCustomerRepository
 from storage.sqlite_inline import SqlConnection
-from storage.tables import customers, events, messages, pqrs, radicado_counters
+from storage.tables import attachments, customers, events, messages, pqrs, radicado_counters
 
 DEFAULT_RADICADO_FORMAT = "PQR-{year}-{seq:06d}"
 
@@ -35,6 +36,13 @@ _CUSTOMER_COLS = [c.label(f"cust__{c.name}") for c in customers.c]
 _BUMP_COUNTER = (update(radicado_counters).where(radicado_counters.c.year == bindparam("y"))
                  .values(last_seq=radicado_counters.c.last_seq + bindparam("n"))
                  .returning(radicado_counters.c.last_seq))
+
+
+_ATTACHMENTS_OF_PQRS = (
+    select(attachments.c.id, attachments.c.message_id, attachments.c.filename, attachments.c.content_type,
+           attachments.c.size, attachments.c.sha256)
+    .join(messages, messages.c.id == attachments.c.message_id)
+    .where(messages.c.pqr_id.in_(bindparam("ids", expanding=True))).order_by(attachments.c.id))
 
 
 @cache
@@ -155,6 +163,18 @@ class SqlPqrRepository:
         await self._load_details([pqr])
         return pqr
 
+    async def attachment(self, radicado: str, attachment_id: int) -> tuple[Attachment, bytes] | None:
+        """One file of the PQR's messages, with its bytes; None when that PQR has no such file."""
+        a = attachments.c
+        row = (await self._conn.execute(
+            select(a.id, a.filename, a.content_type, a.size, a.sha256, a.data)
+            .join(messages, messages.c.id == a.message_id).join(pqrs, pqrs.c.id == messages.c.pqr_id)
+            .where(a.id == attachment_id, pqrs.c.radicado == radicado.strip().upper()))).first()
+        if row is None:
+            return None
+        return (Attachment(id=row.id, filename=row.filename, content_type=row.content_type, size=row.size,
+                           sha256=row.sha256), bytes(row.data))
+
     async def list(self, flt: PqrFilter, *, details: bool = True) -> list[Pqr]:
         """PQRs matching `flt`, by due date then id; details loaded in batched IN queries."""
         stmt = self._select().where(*_conditions(flt)).order_by(pqrs.c.due_at, pqrs.c.id)
@@ -197,12 +217,18 @@ class SqlPqrRepository:
         ids = list(by_id)
         msgs: dict[int, builtins.list[Message]] = defaultdict(list)
         evts: dict[int, builtins.list[Event]] = defaultdict(list)
+        files: dict[int, builtins.list[Attachment]] = defaultdict(list)
         for part in chunks(ids):
+            # The attachments of every message of these PQRs in one query (never their bytes).
+            for a in await self._conn.execute(_ATTACHMENTS_OF_PQRS, {"ids": list(part)}):
+                files[a.message_id].append(Attachment(id=a.id, filename=a.filename, content_type=a.content_type,
+                                                      size=a.size, sha256=a.sha256))
             for r in await self._conn.execute(select(messages).where(messages.c.pqr_id.in_(part))
                                               .order_by(messages.c.at, messages.c.id)):
                 msgs[r.pqr_id].append(Message(direction=Direction(r.direction), channel=r.channel,
                                               body=r.body, at=r.at, author=r.author,
-                                              external_id=r.external_id, id=r.id))
+                                              external_id=r.external_id, id=r.id,
+                                              attachments=tuple(files.get(r.id, ()))))
             for r in await self._conn.execute(select(events).where(events.c.pqr_id.in_(part))
                                               .order_by(events.c.at, events.c.id)):
                 evts[r.pqr_id].append(event_from_row(r))

@@ -21,8 +21,8 @@ def test_new_then_list_shows_the_legal_due_date(pqrbot: Run) -> None:
     assert filed["due_at"] == "2027-01-13T23:59:59-05:00"
     assert filed["customer"] == {"name": "Ana", "email": "ana@example.co", "telegram_chat_id": None}
     assert filed["events"][0]["kind"] == "filed" and filed["events"][0]["to"] == "radicada"
-    assert filed["messages"][0] == {"direction": "in", "channel": "phone", "body": "Me cobraron dos veces",
-                                    "at": "2026-12-18T10:00:00-05:00", "author": "cli:operator"}
+    assert filed["messages"][0] == {"id": 1, "direction": "in", "channel": "phone", "body": "Me cobraron dos veces",
+                                    "at": "2026-12-18T10:00:00-05:00", "author": "cli:operator", "attachments": []}
     listed = as_json(pqrbot("pqr", "list", "--json"))
     assert [p["radicado"] for p in listed] == ["PQR-2026-000001"]
     assert listed[0]["due_at"] == "2027-01-13T23:59:59-05:00"

@@ -2,7 +2,8 @@
 
 Serves what pqrbot uses: getMe, getUpdates (long polling; an offset confirms every earlier
 update, as Telegram does), sendMessage, editMessageText/ReplyMarkup, answerCallbackQuery,
-getFile and the file download, setMyCommands, setWebhook/deleteWebhook. It checks the token in the
+getFile (refusing files over 20 MB with "file is too big", as the Bot API does) and the file
+download, setMyCommands, setWebhook/deleteWebhook. It checks the token in the
 path and the required arguments, records every call, and answers 429 or 403 when told to."""
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ REQUIRED = {
     "answerCallbackQuery": ("callback_query_id",), "getFile": ("file_id",), "setMyCommands": ("commands",),
     "setWebhook": ("url",), "deleteWebhook": (), "getMe": (), "getUpdates": (), "getWebhookInfo": (),
 }
+DOWNLOAD_LIMIT = 20 * 1024 * 1024        # getFile answers "file is too big" past this
 JSON_FIELDS = ("reply_markup", "commands", "allowed_updates", "reply_parameters", "entities")
 
 
@@ -45,6 +47,7 @@ class FakeTelegram:
         self.confirmed = 0                              # every update_id below this is confirmed
         self.sent: dict[tuple[int, int], dict[str, Any]] = {}   # (chat, message_id) → bot message
         self.files: dict[str, tuple[str, bytes]] = {}  # file_id → (file_path, data)
+        self.sizes: dict[str, int] = {}                 # file_id → announced size, when not len(data)
         self.failures: dict[str, list[tuple[int, str, dict[str, Any] | None]]] = {}
         self._update_ids = itertools.count(500_000)
         self._message_ids = itertools.count(1)
@@ -87,8 +90,12 @@ class FakeTelegram:
         self._notify()
         return update
 
-    def add_file(self, file_id: str, data: bytes, path: str) -> None:
+    def add_file(self, file_id: str, data: bytes, path: str, *, size: int | None = None) -> None:
+        """A file customers can send; `size` is its real size when `data` only stands in for it
+        (a file over DOWNLOAD_LIMIT is refused by getFile, as the Bot API does)."""
         self.files[file_id] = (path, data)
+        if size is not None:
+            self.sizes[file_id] = size
 
     def fail(self, method: str, status: int, description: str, *, retry_after: int | None = None,
              times: int = 1) -> None:
@@ -226,7 +233,12 @@ class FakeTelegram:
                                                       "description": "Bad Request: invalid file_id"}),
                                      content_type="application/json")
         path, data = self.files[p["file_id"]]
-        return {"file_id": p["file_id"], "file_unique_id": f"u{p['file_id'][:8]}", "file_size": len(data),
+        size = self.sizes.get(p["file_id"], len(data))
+        if size > DOWNLOAD_LIMIT:        # bots may download files of at most 20 MB
+            raise web.HTTPBadRequest(text=json.dumps({"ok": False, "error_code": 400,
+                                                      "description": "Bad Request: file is too big"}),
+                                     content_type="application/json")
+        return {"file_id": p["file_id"], "file_unique_id": f"u{p['file_id'][:8]}", "file_size": size,
                 "file_path": path}
 
     async def _file(self, request: web.Request) -> web.StreamResponse:
