@@ -153,6 +153,8 @@ def serve_ceiling(port: int, work: str) -> None:
             intake = StandInIntake(str(Path(tmp) / "raw.db") if work == "commit" else None)
             channel = EmailChannel(cfg.channels.email, intake, system_clock)  # type: ignore[arg-type]
             await channel.start()
+            assert channel.address is not None
+            print(f"ceiling: SMTP listening on {channel.address[0]}:{channel.address[1]}", file=sys.stderr, flush=True)
             await asyncio.Event().wait()
 
     asyncio.run(main())

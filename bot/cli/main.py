@@ -23,7 +23,7 @@ from bot.i18n.formats import format_file_size
 from bot.bootstrap import App, build, console_channel
 from bot.clock import Clock, clock_from_env
 from bot.config import Config, ConfigError, config_path, load_config
-from bot.logs import LEVELS as LOG_LEVELS
+from bot.process.logs import LEVELS as LOG_LEVELS
 from bot.cli.serialize import digest_json, pqr_json
 from bot.pqrs.service import FilingRequest
 from domain.errors import DomainError, NotFound

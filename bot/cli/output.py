@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from bot.i18n import CATALOGUES, t
-from bot.logs import LOG_FILE
+from bot.process.logs import LOG_FILE
 from domain.customer import email_address
 from domain.errors import InvalidInput
 from domain.limits import FIRST_INSTANT, LAST_INSTANT, in_range, shown

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bot.config import Config
 from bot.ports.checks import Finding
+from bot.process.port_holder import holder
 from storage.db import DatabaseUnavailable
 from storage.schema import doctor_database, schema_state
 
@@ -67,8 +68,10 @@ def port_finding(what: str, key: str, host: str, port: int) -> Finding | None:
                 sock.listen()
             except OSError as exc:
                 busy = exc.errno == errno.EADDRINUSE
+                error = exc.strerror or str(exc)
+                who = holder(host, port) if busy else None
                 return Finding(False, "doctor.port.busy" if busy else "doctor.port.unusable",
-                               {**values, "error": exc.strerror or str(exc)})
+                               {**values, "error": f"{error}: {who}" if who else error})
     return Finding(True, "doctor.port.ok", values)
 
 
