@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -18,6 +17,7 @@ import pytest
 
 from tests.conftest import _pg_database
 from tests.e2e.conftest import Run, as_json
+from tests.unwritable import unwritable_folder
 
 pytestmark = pytest.mark.slow
 
@@ -145,22 +145,9 @@ def test_a_database_path_under_a_regular_file(pqrbot: Run, workdir: Path) -> Non
 
 @pytest.fixture
 def locked(workdir: Path) -> Iterator[Path]:
-    """A data folder pqrbot may not write in. The tests run as root here, where chmod stops
-    nothing: an immutable folder (chattr +i) stops root too. Skipped where neither works."""
-    folder = workdir / "locked"
-    folder.mkdir()
-    if os.geteuid() != 0:
-        folder.chmod(0o500)
+    """A data folder pqrbot may not write in."""
+    with unwritable_folder(workdir / "locked") as folder:
         yield folder
-        folder.chmod(0o700)
-        return
-    chattr = shutil.which("chattr")
-    if chattr is None or subprocess.run([chattr, "+i", str(folder)], capture_output=True).returncode != 0:
-        pytest.skip("root on a file system without chattr +i: cannot make a folder unwritable")
-    try:
-        yield folder
-    finally:
-        subprocess.run([chattr, "-i", str(folder)], check=True)
 
 
 def test_a_data_folder_pqrbot_may_not_write_in(pqrbot: Run, workdir: Path, locked: Path) -> None:

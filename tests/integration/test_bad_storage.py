@@ -9,7 +9,6 @@ import logging
 import os
 import shutil
 import sqlite3
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import pytest
 from storage.db import DatabaseUnavailable, SqlDatabase
 from storage.ports import OutboxItem
 from tests.conftest import PG_URL
+from tests.unwritable import unwritable_folder
 
 
 def url(path: Path) -> str:
@@ -81,22 +81,9 @@ async def test_a_folder_where_the_file_should_be(tmp_path: Path) -> None:
 
 @pytest.fixture
 def unwritable(tmp_path: Path) -> Iterator[Path]:
-    """A folder this process cannot create files in — as root too: chmod does not stop root, an
-    immutable folder (chattr +i) does. Skipped where neither works."""
-    folder = tmp_path / "locked"
-    folder.mkdir()
-    if os.geteuid() != 0:
-        folder.chmod(0o500)
+    """A data folder pqrbot may not write in."""
+    with unwritable_folder(tmp_path / "locked") as folder:
         yield folder
-        folder.chmod(0o700)
-        return
-    chattr = shutil.which("chattr")
-    if chattr is None or subprocess.run([chattr, "+i", str(folder)], capture_output=True).returncode != 0:
-        pytest.skip("running as root on a file system without chattr +i: cannot make a folder unwritable")
-    try:
-        yield folder
-    finally:
-        subprocess.run([chattr, "-i", str(folder)], check=True)
 
 
 async def test_a_folder_pqrbot_may_not_write_in(unwritable: Path) -> None:

@@ -17,8 +17,10 @@ from bot.ports.payloads import Alert, OutboxPayload
 from bot.pqrs.service import FilingRequest
 from bot.sla.scheduler import LEASE_NAME, Scheduler
 from domain.pqr_types import PqrType
+from sqlalchemy import select
 from storage.db import SqlDatabase
 from storage.ports import OutboxItem
+from storage.tables import leases, outbox
 
 BOG = dt.timezone(dt.timedelta(hours=-5))
 NOW = dt.datetime(2027, 1, 14, 9, tzinfo=BOG)            # a queja filed Dec 18 is breached by now
@@ -59,6 +61,17 @@ async def statuses(db: SqlDatabase) -> list[str]:
         return [i.status for i in await uow.outbox.list()]
 
 
+async def claims_until(db: SqlDatabase) -> list[dt.datetime | None]:
+    """Each outbox row's claim end, read from the table (the port does not expose it)."""
+    async with db.engine.connect() as conn:
+        return list((await conn.execute(select(outbox.c.claimed_until).order_by(outbox.c.id))).scalars())
+
+
+async def lease_expires(db: SqlDatabase) -> dt.datetime:
+    async with db.engine.connect() as conn:
+        return (await conn.execute(select(leases.c.expires_at).where(leases.c.name == LEASE_NAME))).scalar_one()
+
+
 async def wait_until(check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while not await check():
@@ -93,7 +106,12 @@ async def test_a_killed_workers_claims_run_out_and_another_sends_them(database: 
     dead = OutboxWorker(database, {"email": stuck}, lambda: NOW, lease=LEASE)
     pass_ = asyncio.create_task(dead.run_once())
     await stuck.started.wait()
-    await asyncio.sleep(0.5)     # its keeper has extended the claims once by now
+    first = await claims_until(database)
+
+    async def extended() -> bool:       # its keeper has extended the claims once
+        return all(c is not None and f is not None and c > f for c, f in zip(await claims_until(database), first))
+
+    await wait_until(extended, timeout=5)
     pass_.cancel()               # the process dies: no release, no mark
     killed = time.monotonic()
     await asyncio.gather(pass_, return_exceptions=True)
@@ -130,8 +148,13 @@ async def test_a_cleanly_stopped_leader_hands_over_at_once_and_the_new_leader_wo
     stop_a, stop_b = asyncio.Event(), asyncio.Event()
     run_a = asyncio.create_task(a.run(stop_a))
     await wait_until(lambda: _holder_is(database, "a"))
+    first_expiry = await lease_expires(database)
     run_b = asyncio.create_task(b.run(stop_b))
-    await asyncio.sleep(1.5)                                  # longer than the lease: "a" renews it
+
+    async def renewed_past_first_lease() -> bool:     # "b" stood by longer than a whole lease
+        return await lease_expires(database) > first_expiry + dt.timedelta(seconds=0.9)
+
+    await wait_until(renewed_past_first_lease, timeout=5)
     assert await lease_holder(database) == "a" and not b.leader
 
     # A PQR breached by now is filed; "a" would see it only at its next tick (60 s away).
