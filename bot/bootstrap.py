@@ -122,17 +122,17 @@ def outgoing_mail_dir(config: Config) -> Path:
     return config.database.data_dir() / "mail" / "outgoing"
 
 
-def intake_for(app: App, *, default_type: PqrType | None = None, reopen_closed: bool | None = None,
-               own_id_domain: str | None = None) -> IntakeService:
+def intake_for(app: App, *, default_type: PqrType | None = None,
+               reopen_closed: bool | None = None) -> IntakeService:
     """The intake service of a built application (email settings by default)."""
-    from bot.intake.service import IntakeService
+    from bot.intake.service import AckLimit, IntakeService
     from bot.sla.alerts import staff_destinations
     email = app.config.channels.email
+    limit = AckLimit(email.rate_limit.max_messages, dt.timedelta(minutes=email.rate_limit.window_minutes))
     return IntakeService(app.db, app.service, language=app.config.language,
                          default_type=default_type or email.default_type,
                          reopen_closed=email.reopen_closed if reopen_closed is None else reopen_closed,
-                         own_id_domain=own_id_domain or email.address.rpartition("@")[2] or None,
-                         on_commit=app.outbox_wake.set,
+                         on_commit=app.outbox_wake.set, ack_limit=limit,
                          staff=lambda who: staff_destinations(app.config, who))
 
 

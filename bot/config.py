@@ -4,6 +4,7 @@ key's path; every key has a default, so a partial file is completed."""
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import os
 import string
 from pathlib import Path
@@ -105,8 +106,25 @@ class ConsoleChannel(_Model):
 
 
 class RateLimit(_Model):
+    """Per author address (`From`), mail past `max_messages` in the window is kept aside (a
+    loop); per connecting client, envelope sender and author, acknowledgments past it are not
+    sent (backscatter) — counted in the database, across instances. `exempt_clients`: addresses
+    or networks of the company's own mail servers, whose connections carry everyone's mail and
+    are not counted as one client (the envelope sender and the author still are)."""
+
     max_messages: int = Field(20, ge=1)
     window_minutes: int = Field(60, ge=1)
+    exempt_clients: tuple[str, ...] = ()
+
+    @field_validator("exempt_clients")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/24)") from None
+        return value
 
 
 class SmtpTls(_Model):
@@ -138,6 +156,9 @@ class EmailChannel(_Model):
     default_type: PqrType = PqrType.PETICION
     reopen_closed: bool = True
     rate_limit: RateLimit = RateLimit()
+    # The authserv-id of the company mail server in front of pqrbot: its Authentication-Results
+    # are trusted (only its), and mail whose DMARC failed is not acknowledged. null: none trusted.
+    trusted_authserv_id: str | None = None
     tls: SmtpTls = SmtpTls()
     auth: SmtpAuth = SmtpAuth()
 

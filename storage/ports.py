@@ -157,6 +157,14 @@ class InboundKeys(Protocol):
         """`remember` for several (channel, key, now) in one statement; False for each key
         recorded before or earlier in `keys`."""
 
+    async def acks_since(self, keys: Collection[str], since: dt.datetime) -> dict[str, int]:
+        """How many acknowledgments each key (`client:IP`, `envelope:ADDRESS`, …) counted from
+        `since` on, across instances."""
+
+    async def count_acks(self, rows: Sequence[tuple[str, dt.datetime]], *, forget_before: dt.datetime) -> None:
+        """Count one acknowledgment per (key, at); counts older than `forget_before` may be
+        forgotten."""
+
 
 @dataclass(frozen=True)
 class AlertCandidate:

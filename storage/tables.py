@@ -178,6 +178,9 @@ outbox = Table(
     Column("dedupe_key", String(400), unique=True),
     Column("pqr_id", BigId, ForeignKey("pqrs.id", ondelete="SET NULL"), index=True),
     Column("claimed_until", UtcDateTime),
+    # The Message-ID an outgoing mail carries (chosen at queue time): a customer's answer naming
+    # it in In-Reply-To/References finds the PQR, and only a whole stored id does.
+    Column("message_id", String(998), index=True),
     Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
 )
 
@@ -189,6 +192,16 @@ inbound_keys = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("pqr_id", BigId, ForeignKey("pqrs.id", ondelete="SET NULL")),
     UniqueConstraint("channel", "key", name="uq_inbound_keys_channel_key"),
+)
+
+# One row per acknowledgment sent, per key it counts against (`client:IP`, `envelope:ADDRESS`,
+# `from:ADDRESS`): the limit on acknowledgments holds across instances.
+ack_counts = Table(
+    "ack_counts", metadata,
+    Column("id", BigId, primary_key=True),
+    Column("key", String(400), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_ack_counts_key_at", "key", "at"),
 )
 
 # -- scheduling: leader leases and the alerts already queued ------------------------------------

@@ -154,6 +154,15 @@ MESSAGES: dict[str, str] = {
     "intake.no_text": "(message without text)",
     "intake.only_attachments": "(message without text; attachments: {files})",
     "intake.reopened_by_customer": "the customer wrote again ({channel})",
+    "intake.names_other_pqr": ("This message names filing number {radicado}, another customer's; it was written by "
+                               "{sender}, who is not that customer: filed separately."),
+    "intake.named_by_other": "{sender}, who is not this case's customer, wrote naming it: filed as {radicado}.",
+    "intake.ack_withheld_dmarc": ("No acknowledgment was sent: the company mail server reports that the sender's "
+                                  "DMARC check failed (the sender may be forged)."),
+    "intake.ack_withheld_limit": ("No acknowledgment was sent: {who} went past {max} acknowledgments in {minutes} min "
+                                  "(possibly bulk mail with forged senders)."),
+    "intake.acks_withheld_alert": ("Acknowledgments suspended for {who}: more than {max} in {minutes} min. The mail "
+                                   "still files, unacknowledged, until the rate drops."),
     # -- files a message brought that were not stored (config `attachments`, platform limits) --------
     "files.refused.file_too_big": "{filename} ({size}): over the limit of {limit} per file",
     "files.refused.too_many": "{filename}: the message already has the most files allowed ({limit})",

@@ -161,6 +161,15 @@ MESSAGES: dict[str, str] = {
     "intake.no_text": "(mensaje sin texto)",
     "intake.only_attachments": "(mensaje sin texto; adjuntos: {files})",
     "intake.reopened_by_customer": "el cliente volvió a escribir ({channel})",
+    "intake.names_other_pqr": ("Este mensaje menciona el radicado {radicado}, de otro cliente; lo escribió {sender}, "
+                               "que no es su cliente: se radicó aparte."),
+    "intake.named_by_other": "{sender}, que no es el cliente de este caso, escribió mencionándolo: se radicó como {radicado}.",
+    "intake.ack_withheld_dmarc": ("No se envió acuse de recibo: el servidor de correo de la empresa informa que la "
+                                  "verificación DMARC del remitente falló (el remitente puede estar suplantado)."),
+    "intake.ack_withheld_limit": ("No se envió acuse de recibo: {who} superó {max} acuses en {minutes} min "
+                                  "(posible envío masivo con remitentes falsos)."),
+    "intake.acks_withheld_alert": ("Acuses de recibo suspendidos para {who}: más de {max} en {minutes} min. Los "
+                                   "correos se siguen radicando, sin acuse, hasta que baje el ritmo."),
     # -- files a message brought that were not stored (config `attachments`, platform limits) --------
     "files.refused.file_too_big": "{filename} ({size}): supera el máximo de {limit} por archivo",
     "files.refused.too_many": "{filename}: el mensaje ya trae el máximo de archivos ({limit})",

@@ -2,9 +2,15 @@
 existing one, a duplicate, or a message kept aside — and the raw message is kept in every case.
 
 Threading, in order: a radicado tag in the subject; `in_reply_to` ids (In-Reply-To and
-References) matching any stored message's external id, inbound or outbound; a Message-ID of ours
-that names its radicado (see `Notifier.new_message_id`). A closed PQR reopens when
-`reopen_closed`, otherwise the message files a new PQR.
+References) equal to a whole stored id — a PQR message's, or the Message-ID of mail we queued.
+Only the PQR's customer, or an address that already wrote on it, joins it; anyone else files a
+new PQR whose internal note names the other radicado (and that PQR gets a note naming the new
+one). A closed PQR reopens when `reopen_closed`, otherwise the message files a new PQR.
+
+Acknowledgments are limited (`AckLimit`): each filed message counts against the keys in its
+`ack_quota`, in the database; past the limit on any key it files with a note instead of an
+acknowledgment, and the Slack triage channel is told once per key and window. Mail whose DMARC
+failed (`authenticated` False) is never acknowledged.
 
 Concurrent calls share transactions (`bot.intake.group_commit`): `receive` returns only after the
 message and its PQR changes are committed. In a batch, the messages that can only be new PQRs are
@@ -13,27 +19,48 @@ the bulk statements fail, go one by one, each in its own savepoint."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import logging
 import re
 import string
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.pqrs.attachments import screen
 from bot.pqrs.followups import StaffDestinations, followup_notices
 from bot.intake.group_commit import GroupCommitter
 from bot.i18n import t
-from bot.pqrs.service import FilingRequest, PqrService
+from bot.pqrs.service import INTAKE_ACTOR, FilingRequest, PqrService
 from bot.ports import IncomingMessage
+from bot.ports.payloads import Alert
 from domain.attachments import NotTaken
 from domain.errors import DomainError
-from domain.pqr import Message, Pqr
+from domain.pqr import Direction, Message, Pqr
 from domain.pqr_types import PqrType
-from storage.ports import Database, RawMessage, UnitOfWork
+from storage.ports import Database, OutboxItem, RawMessage, UnitOfWork
 from domain.files import FileData
 
+log = logging.getLogger(__name__)
 
 FILED, JOINED, DUPLICATE, KEPT_ASIDE = "filed", "joined", "duplicate", "kept_aside"
+
+
+@dataclass(frozen=True)
+class AckLimit:
+    """At most `max_acks` acknowledgments per key (`IncomingMessage.ack_quota`) in `window`."""
+
+    max_acks: int
+    window: dt.timedelta
+
+
+@dataclass
+class _Ack:
+    """What intake decided about one filing's acknowledgment."""
+
+    send: bool = True
+    notes: list[str] = field(default_factory=list)       # internal notes for the new PQR
+    alerts: list[tuple[OutboxItem, dt.datetime]] = field(default_factory=list)   # (row, now)
 
 
 @dataclass(frozen=True)
@@ -65,9 +92,17 @@ def radicado_pattern(radicado_format: str) -> str:
 
 
 def inbound_key(msg: IncomingMessage) -> str:
-    """The de-duplication key: the message's own id, else a hash of its raw bytes."""
+    """The de-duplication key. With an id of its own, the message is a resend only from the same
+    sender with the same content: the id, then a digest of sender, subject, text and files (a
+    broken client reusing `<1@localhost>` for different mail is not a duplicate). Without an
+    id, a hash of the raw bytes."""
     if msg.external_id:
-        return msg.external_id[:998]
+        digest = hashlib.sha256()
+        for part in (msg.sender, msg.subject or "", msg.text):
+            digest.update(part.encode("utf-8", "replace") + b"\0")
+        for f in msg.attachments:
+            digest.update(f.filename.encode("utf-8", "replace") + b"\0" + hashlib.sha256(f.data).digest())
+        return f"{msg.external_id[:900]}|{digest.hexdigest()[:40]}"
     raw = msg.raw if isinstance(msg.raw, bytes) else msg.text.encode("utf-8", "replace")
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 
@@ -77,10 +112,12 @@ class IntakeService:
 
     def __init__(self, db: Database, service: PqrService, *, language: str = "es",
                  default_type: PqrType = PqrType.PETICION, reopen_closed: bool = True,
-                 own_id_domain: str | None = None, max_batch: int = 256,
+                 max_batch: int = 256,
                  on_commit: Callable[[], None] | None = None,
-                 staff: StaffDestinations = lambda who: []) -> None:
+                 staff: StaffDestinations = lambda who: [], ack_limit: AckLimit | None = None) -> None:
         self.db = db
+        self.ack_limit = ack_limit
+        self._limits_logged: set[tuple[str, int]] = set()   # (key, window) already logged
         self.service = service
         self.language = language
         self.default_type = default_type
@@ -88,8 +125,6 @@ class IntakeService:
         self.staff = staff   # where a staff identity is reached, for follow-up notices
         pattern = radicado_pattern(service.radicado_format)
         self._tag = re.compile(rf"(?<![\w-])({pattern})(?![\w-])", re.IGNORECASE)
-        domain = re.escape(own_id_domain.lower()) if own_id_domain else r"[^>\s]+"
-        self._own_id = re.compile(rf"^<?({pattern})\.[0-9a-f]+@{domain}>?$", re.IGNORECASE)
         self.committer: GroupCommitter[_Item, IntakeResult] = GroupCommitter(
             db, self._process, recover=self._recover, apply_many=self._process_many, max_batch=max_batch,
             on_commit=on_commit)
@@ -129,7 +164,10 @@ class IntakeService:
         new = [i for i, ok in zip(simple, fresh, strict=True) if ok]
         if not new:
             return out
-        filed = await self.service.file_many_in(uow, [self._request(items[i].msg, items[i].pqr_type) for i in new])
+        acks = await self._acks(uow, [items[i].msg for i in new])
+        filed = await self.service.file_many_in(
+            uow, [self._request(items[i].msg, items[i].pqr_type, ack) for i, ack in zip(new, acks, strict=True)])
+        await self._alert(uow, acks)
         raws = []
         for i, pqr in zip(new, filed, strict=True):
             assert pqr is not None  # no inbound_key in the requests: never a duplicate here
@@ -148,27 +186,45 @@ class IntakeService:
         if not await uow.inbound.remember(msg.channel, inbound_key(msg), now=msg.received_at):
             await self._keep(uow, msg, DUPLICATE, reason="same message id already received")
             return IntakeResult(DUPLICATE, reason="same message id already received")
-        pqr = await self._thread(uow, msg)
-        if pqr is not None and (pqr.is_open or self.reopen_closed):
-            return await self._join(uow, pqr, msg)
+        found = await self._thread(uow, msg)
+        if found:
+            pqr = next((p for p in found if self._knows(p, msg)), None)
+            if pqr is None:   # a stranger naming someone else's PQR: a new one, which names it
+                return await self._file(uow, msg, item.pqr_type, names=found[0])
+            if pqr.is_open or self.reopen_closed:
+                return await self._join(uow, pqr, msg)
         return await self._file(uow, msg, item.pqr_type)
 
-    async def _thread(self, uow: UnitOfWork, msg: IncomingMessage) -> Pqr | None:
-        for radicado in self._candidates(msg):
+    async def _thread(self, uow: UnitOfWork, msg: IncomingMessage) -> list[Pqr]:
+        """The PQRs the message names: by radicado tag in the subject, then the one holding a
+        whole stored id of its In-Reply-To/References."""
+        found: list[Pqr] = []
+        for radicado in dict.fromkeys(self._candidates(msg)):
             pqr = await uow.pqrs.get(radicado)
             if pqr is not None:
-                return pqr
+                found.append(pqr)
         if msg.in_reply_to:
             stored = await uow.mail.radicado_for_external_ids(msg.in_reply_to)
-            if stored is not None:
-                return await uow.pqrs.get(stored)
-        for ref in reversed(msg.in_reply_to):
-            match = self._own_id.match(ref.strip())
-            if match:
-                pqr = await uow.pqrs.get(match.group(1))
+            if stored is not None and all(p.radicado != stored for p in found):
+                pqr = await uow.pqrs.get(stored)
                 if pqr is not None:
-                    return pqr
-        return None
+                    found.append(pqr)
+        return found
+
+    @staticmethod
+    def _knows(pqr: Pqr, msg: IncomingMessage) -> bool:
+        """Whether the sender may write on `pqr`: its customer, or an identity that already
+        wrote on it — and not a sender a trusted server says is forged (DMARC failed)."""
+        if msg.authenticated is False:
+            return False
+        channel, _, address = msg.sender.partition(":")
+        if not address:
+            return False
+        if channel == "email" and (pqr.customer.email or "").lower() == address.lower():
+            return True
+        if channel == "telegram" and str(pqr.customer.telegram_chat_id) == address:
+            return True
+        return any(m.direction is Direction.IN and m.author == msg.sender for m in pqr.messages)
 
     def _candidates(self, msg: IncomingMessage) -> list[str]:
         return [m.group(1).upper() for m in self._tag.finditer(msg.subject or "")]
@@ -194,14 +250,85 @@ class IntakeService:
         await self._keep(uow, msg, JOINED, pqr_id=pqr.id)
         return IntakeResult(JOINED, radicado=pqr.radicado)
 
-    async def _file(self, uow: UnitOfWork, msg: IncomingMessage, pqr_type: PqrType | None) -> IntakeResult:
-        pqr = await self.service.file_in(uow, self._request(msg, pqr_type))
+    async def _file(self, uow: UnitOfWork, msg: IncomingMessage, pqr_type: PqrType | None, *,
+                    names: Pqr | None = None) -> IntakeResult:
+        """File `msg` as a new PQR. `names`: the PQR of someone else the message named by tag or
+        headers; both PQRs get an internal note naming the other."""
+        ack = (await self._acks(uow, [msg]))[0]
+        sender = msg.sender.partition(":")[2] or msg.sender
+        if names is not None:
+            ack.notes.append(t(self.language, "intake.names_other_pqr", radicado=names.radicado, sender=sender))
+        pqr = await self.service.file_in(uow, self._request(msg, pqr_type, ack))
         assert pqr is not None  # no inbound_key in the request: never a duplicate here
+        await self._alert(uow, [ack])
         await self._attach(uow, pqr.messages[0] if pqr.messages else None, msg)
+        if names is not None:
+            names.note(t(self.language, "intake.named_by_other", radicado=pqr.radicado, sender=sender),
+                       actor=INTAKE_ACTOR, now=msg.received_at)
+            await uow.pqrs.save(names)
         await self._keep(uow, msg, FILED, pqr_id=pqr.id)
         return IntakeResult(FILED, radicado=pqr.radicado)
 
-    def _request(self, msg: IncomingMessage, pqr_type: PqrType | None) -> FilingRequest:
+    # -- acknowledgments --------------------------------------------------------------------
+    async def _acks(self, uow: UnitOfWork, msgs: Sequence[IncomingMessage]) -> list[_Ack]:
+        """Whether each of `msgs`, filed in this order, is acknowledged: not when its DMARC
+        failed, nor past the limit on one of its `ack_quota` keys (the acknowledgments sent
+        count, in the database, for every instance)."""
+        out = [_Ack() for _ in msgs]
+        for ack, msg in zip(out, msgs, strict=True):
+            if msg.authenticated is False:
+                ack.send = False
+                ack.notes.append(t(self.language, "intake.ack_withheld_dmarc"))
+        limit = self.ack_limit
+        keyed = [(ack, msg) for ack, msg in zip(out, msgs, strict=True) if ack.send and msg.ack_quota]
+        if limit is None or not keyed:
+            return out
+        now = max(msg.received_at for _, msg in keyed)
+        counts = await uow.inbound.acks_since({k for _, m in keyed for k in m.ack_quota}, now - limit.window)
+        counted: list[tuple[str, dt.datetime]] = []
+        for ack, msg in keyed:
+            over = [k for k in msg.ack_quota if counts[k] >= limit.max_acks]
+            if over:
+                ack.send = False
+                minutes = int(limit.window.total_seconds() // 60)
+                ack.notes.append(t(self.language, "intake.ack_withheld_limit", who=over[0],
+                                   max=limit.max_acks, minutes=minutes))
+                for k in over:
+                    alert = self._limit_alert(k, msg.received_at, limit)
+                    if alert is not None:
+                        ack.alerts.append((alert, msg.received_at))
+                continue
+            for k in msg.ack_quota:
+                counts[k] += 1
+                counted.append((k, msg.received_at))
+        if counted:
+            await uow.inbound.count_acks(counted, forget_before=now - limit.window)
+        return out
+
+    def _limit_alert(self, key: str, now: dt.datetime, limit: AckLimit) -> OutboxItem | None:
+        """The triage channel's notice that acknowledgments to `key` stopped, once per window."""
+        triage = self.service.notifier.slack_triage_channel
+        window = int(limit.window.total_seconds())
+        bucket = (key, int(now.timestamp()) // window)
+        if bucket not in self._limits_logged:
+            if len(self._limits_logged) > 10_000:
+                self._limits_logged.clear()
+            self._limits_logged.add(bucket)
+            log.warning("intake: more than %d acknowledgments for %s in %d min: filing without acknowledging",
+                        limit.max_acks, key, window // 60)
+        if not triage:
+            return None
+        text = t(self.language, "intake.acks_withheld_alert", who=key, max=limit.max_acks, minutes=window // 60)
+        return OutboxItem(channel="slack", destination=triage, payload=Alert(alert="acks_withheld", text=text).stored(),
+                          dedupe_key=f"ack-limit:{key}:{int(now.timestamp()) // window}"[:400])
+
+    @staticmethod
+    async def _alert(uow: UnitOfWork, acks: Sequence[_Ack]) -> None:
+        items = [alert for ack in acks for alert in ack.alerts]
+        if items:
+            await uow.outbox.put_many(items)
+
+    def _request(self, msg: IncomingMessage, pqr_type: PqrType | None, ack: _Ack | None = None) -> FilingRequest:
         lang = msg.language or self.language
         channel, _, address = msg.sender.partition(":")
         return FilingRequest(
@@ -211,7 +338,8 @@ class IntakeService:
             body=self._body(msg, lang), received_at=msg.received_at, actor=msg.sender,
             email=address if channel == "email" else None,
             telegram_chat_id=int(address) if channel == "telegram" and address.lstrip("-").isdigit() else None,
-            language=lang, external_id=msg.external_id, not_taken=tuple(self._files(msg)[1]))
+            language=lang, external_id=msg.external_id, not_taken=tuple(self._files(msg)[1]),
+            acknowledge=ack.send if ack else True, staff_notes=tuple(ack.notes) if ack else ())
 
     def _body(self, msg: IncomingMessage, lang: str) -> str:
         if msg.text.strip():

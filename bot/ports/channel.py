@@ -26,6 +26,12 @@ class IncomingMessage:
     attachments: tuple[FileData, ...] = ()
     raw: Any = None
     meta: dict[str, Any] = field(default_factory=dict)
+    # Who an acknowledgment of this message counts against (`client:IP`, `envelope:ADDRESS`,
+    # `from:ADDRESS`): past the limit on any of them the message files, unacknowledged.
+    ack_quota: tuple[str, ...] = ()
+    # False when a trusted server says the author's domain failed DMARC: the sender is then not
+    # taken to be who `From` says (no acknowledgment, no joining that customer's PQRs).
+    authenticated: bool | None = None
 
 
 class ChannelError(Exception):

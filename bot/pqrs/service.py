@@ -20,6 +20,7 @@ from domain.terms import ContractTerms, TermPolicy
 from storage.ports import Database, OutboxItem, PqrFilter, Stats, UnitOfWork
 
 FILES_ACTOR = "pqrbot:attachments"     # the author of the notes about files that were not taken
+INTAKE_ACTOR = "pqrbot:intake"         # the author of intake's notes (an acknowledgment withheld, …)
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,9 @@ class FilingRequest:
     # Files the message brought that are not stored (over the limits): the PQR gets an internal
     # note and the acknowledgment names them.
     not_taken: tuple[NotTaken, ...] = ()
+    # False: file without the acknowledgment (intake's limits, DMARC); `staff_notes` say why.
+    acknowledge: bool = True
+    staff_notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,8 @@ class PqrService:
         for req, pqr in zip(todo, filed, strict=True):
             if req.not_taken:
                 self.note_not_taken(pqr, req.not_taken, channel=req.channel, now=req.received_at)
+            for note in req.staff_notes:
+                pqr.note(note, actor=INTAKE_ACTOR, now=req.received_at)
         by_year: dict[int, list[Pqr]] = {}
         for req, pqr in zip(todo, filed, strict=True):
             by_year.setdefault(self.calendar.local(req.received_at).year, []).append(pqr)
@@ -141,7 +147,8 @@ class PqrService:
         for req, pqr in zip(todo, filed, strict=True):
             notice = (customer_notice(pqr.customer.language, req.not_taken, self.attachment_limits)
                       if req.not_taken else None)
-            for item in (self.notifier.acknowledgment(pqr, files_notice=notice), self.notifier.slack_triage(pqr)):
+            ack = self.notifier.acknowledgment(pqr, files_notice=notice) if req.acknowledge else None
+            for item in (ack, self.notifier.slack_triage(pqr)):
                 if item is not None:
                     queued.append((item, req.received_at))
         if queued:

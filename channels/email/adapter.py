@@ -36,7 +36,9 @@ class EmailChannel:
         self.clock = clock
         limiter = RateLimiter(cfg.rate_limit.max_messages, dt.timedelta(minutes=cfg.rate_limit.window_minutes))
         self.loops = LoopFilter([cfg.address], limiter)
-        self.server = SmtpServer(SmtpHandler(intake, self.loops, cfg.domains, clock), cfg)
+        handler = SmtpHandler(intake, self.loops, cfg.domains, clock, trusted_authserv_id=cfg.trusted_authserv_id,
+                              exempt_clients=cfg.rate_limit.exempt_clients)
+        self.server = SmtpServer(handler, cfg)
         self.address: tuple[str, int] | None = None
         # The relay (one kept-open connection, opened on the first send), or the .eml writer.
         self.outgoing: RelaySession | MailDrop = RelaySession(cfg.relay) if cfg.relay else MailDrop(outgoing)

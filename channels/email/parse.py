@@ -14,7 +14,8 @@ from email import policy
 from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.policy import EmailPolicy
-from email.utils import parseaddr
+from email.headerregistry import Address, HeaderRegistry
+from email.utils import getaddresses
 from html.parser import HTMLParser
 
 from mailparser_reply import EmailReplyParser
@@ -146,27 +147,60 @@ def _simple_from(msg: Message) -> tuple[str, str] | None:
     return (name or ""), address
 
 
+# An RFC 2047 encoded word: it may stand in a display name, never in an address (RFC 2047 §5).
+_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+# One mailbox whose address is in angle brackets: whatever precedes them is its display name,
+# even when it looks like an address (`victim@evil.example <real@cliente.co>`).
+_ONE_ANGLE = re.compile(r"^[^<>,]*<[ \t]*([^<>\s]+)[ \t]*>[ \t]*(?:\([^()]*\)[ \t]*)?$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+_HEADERS = HeaderRegistry()
+
+
+def _addresses(value: str) -> tuple[Address, ...]:
+    """The mailboxes of a `From` value, by the modern parser (raises when it gives up)."""
+    parsed = _HEADERS("From", value)
+    return tuple(getattr(parsed, "addresses", ()))
+
+
+def _author(raw: str) -> tuple[str, str]:
+    """(display name, address) of the first mailbox of a raw `From` value. The address is read
+    from the address part only: encoded words are masked first, so nothing a decoded display
+    name says (`Ana\r\nBcc: victim@evil.example`) can become the address."""
+    masked = _ENCODED_WORD.sub("x", raw)
+    one = _ONE_ANGLE.match(masked)
+    if one:
+        address, name = one.group(1), raw[:raw.index("<")].strip()
+        try:
+            name = str(make_header(decode_header(name)))
+        except Exception:
+            pass
+        name = name.strip().strip('"')
+    else:
+        try:
+            mailboxes = [(a.display_name, a.addr_spec) for a in _addresses(masked)]
+        except Exception:  # the modern parser gave up: the classic one is more lenient
+            mailboxes = getaddresses([masked])
+        address = next((a for _, a in mailboxes if a), "")
+        try:  # the display name, decoded, when the value parses as it is
+            name = next((a.display_name for a in _addresses(raw)), "")
+        except Exception:
+            name = ""
+    return _CONTROL.sub(" ", clean(name)).strip(), clean(address).strip().strip("<>")
+
+
 def sender(msg: Message, mail_from: str | None) -> tuple[str | None, str | None]:
-    """(display name, address) of the author: the From header, else the envelope sender."""
-    name, address = "", ""
+    """(display name, address) of the author: the address part of the first mailbox of `From`,
+    else the envelope sender; None for an address that does not look like one."""
     simple = _simple_from(msg)
     if simple is not None:
         name, address = simple
         return name or None, address.lower()
-    try:
-        value = msg.get("From")
-        addresses = getattr(value, "addresses", ())
-        if addresses:
-            name, address = addresses[0].display_name, addresses[0].addr_spec
-    except Exception:
-        pass
-    if not address:
-        name, address = parseaddr(header(msg, "From") or "")
-    address = clean(address).strip().strip("<>")
+    raw = next((v for k, v in msg.raw_items() if k.lower() == "from"), None)
+    name, address = _author(str(raw)) if raw is not None else ("", "")
     if not _ADDRESS.match(address) or len(address) > 254:
         address = (mail_from or "").strip().strip("<>")
     ok = bool(_ADDRESS.match(address)) and len(address) <= 254
-    return (clean(name).strip() or None), (address.lower() if ok else None)
+    return (name or None), (address.lower() if ok else None)
 
 
 def message_ids(value: str | None) -> list[str]:

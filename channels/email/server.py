@@ -13,6 +13,7 @@ import os
 import ssl
 import weakref
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
@@ -23,6 +24,7 @@ from bot.intake.service import IntakeService
 from bot.ports import IncomingMessage
 from channels.email.loops import LoopFilter
 from channels.email.parse import CHANNEL, parse_bytes, pqr_type_from_subject, to_incoming
+from channels.email.trust import ack_quota, dmarc_passed
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +37,11 @@ ACCEPTED = "250 2.0.0 OK: {what}"
 class SmtpHandler:
     """aiosmtpd handler: recipient check, then parse -> loop filter -> intake -> status line."""
 
-    def __init__(self, intake: IntakeService, loops: LoopFilter, domains: Iterable[str], clock: Clock) -> None:
+    def __init__(self, intake: IntakeService, loops: LoopFilter, domains: Iterable[str], clock: Clock, *,
+                 trusted_authserv_id: str | None = None, exempt_clients: Iterable[str] = ()) -> None:
         self.intake = intake
+        self.trusted_authserv_id = trusted_authserv_id
+        self.exempt_clients = tuple(exempt_clients)
         self.loops = loops
         self.domains = {d.strip().lower() for d in domains}
         self.clock = clock
@@ -61,6 +66,10 @@ class SmtpHandler:
             parsed = parse_bytes(raw)
             incoming = to_incoming(parsed, raw, mail_from=mail_from, received_at=now)
             address = incoming.sender.partition(":")[2] or None
+            client = session.peer[0] if isinstance(session.peer, tuple) and session.peer else None
+            incoming = replace(incoming, authenticated=dmarc_passed(parsed, self.trusted_authserv_id),
+                               ack_quota=ack_quota(client=client, mail_from=mail_from, author=address,
+                                                   exempt=self.exempt_clients))
             reason = self.loops.reason(parsed, mail_from=mail_from, sender=address, now=now)
             pqr_type = pqr_type_from_subject(incoming.subject)
         except Exception as exc:  # unreadable mail is kept aside, not refused: it is evidence too

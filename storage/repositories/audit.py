@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from domain.events import Event
 from storage.repositories.common import event_from_row, event_values
 from storage.sqlite_inline import SqlConnection
-from storage.tables import events, inbound_keys
+from storage.tables import ack_counts, events, inbound_keys
 
 
 @cache
@@ -68,3 +68,24 @@ class SqlInboundKeys:
         new = {(r[0], r[1]) for r in result.all()}
         return [(channel, key) in new and first[(channel, key)] == i
                 for i, (channel, key, _) in enumerate(keys)]
+
+    async def acks_since(self, keys: Collection[str], since: dt.datetime) -> dict[str, int]:
+        """How many acknowledgments each key counted from `since` on (keys without any: 0)."""
+        found = {k: 0 for k in keys}
+        if found:
+            rows = await self._conn.execute(
+                select(ack_counts.c.key, func.count()).where(ack_counts.c.key.in_(list(found)),
+                                                              ack_counts.c.at >= since)
+                .group_by(ack_counts.c.key))
+            found.update({r[0]: int(r[1]) for r in rows})
+        return found
+
+    async def count_acks(self, rows: Sequence[tuple[str, dt.datetime]], *, forget_before: dt.datetime) -> None:
+        """Count one acknowledgment per (key, at), and forget those keys' counts older than
+        `forget_before` (outside every window still asked about)."""
+        if not rows:
+            return
+        keys = list({k for k, _ in rows})
+        await self._conn.execute(delete(ack_counts).where(ack_counts.c.key.in_(keys),
+                                                          ack_counts.c.at < forget_before))
+        await self._conn.execute(insert(ack_counts), [{"key": k[:400], "at": at} for k, at in rows])

@@ -12,7 +12,7 @@ from domain.files import FileData
 from storage.repositories.common import chunks, insert_attachments
 from storage.repositories.common import insert_returning_ids
 from storage.sqlite_inline import SqlConnection
-from storage.tables import attachments, messages, pqrs, raw_messages
+from storage.tables import attachments, messages, outbox, pqrs, raw_messages
 
 
 _INSERT_RAW = insert(raw_messages).returning(raw_messages.c.id)
@@ -51,16 +51,20 @@ class SqlMailStore:
         await insert_attachments(self._conn, message_id, files)
 
     async def radicado_for_external_ids(self, external_ids: Collection[str]) -> str | None:
-        """The radicado holding any of the ids; the newest stored message wins."""
+        """The radicado holding any of the ids, whole: a stored message's (the newest wins),
+        else the Message-ID of mail we queued (acknowledgments, notices; the newest wins)."""
         ids = [i for i in dict.fromkeys(external_ids) if i]
-        best: tuple[int, str] | None = None
-        for part in chunks(ids):
-            row = (await self._conn.execute(
-                select(messages.c.id, pqrs.c.radicado).join(pqrs, pqrs.c.id == messages.c.pqr_id)
-                .where(messages.c.external_id.in_(part)).order_by(messages.c.id.desc()).limit(1))).first()
-            if row is not None and (best is None or row.id > best[0]):
-                best = (row.id, row.radicado)
-        return best[1] if best else None
+        for column, table in ((messages.c.external_id, messages), (outbox.c.message_id, outbox)):
+            best: tuple[int, str] | None = None
+            for part in chunks(ids):
+                row = (await self._conn.execute(
+                    select(table.c.id, pqrs.c.radicado).join(pqrs, pqrs.c.id == table.c.pqr_id)
+                    .where(column.in_(part)).order_by(table.c.id.desc()).limit(1))).first()
+                if row is not None and (best is None or row.id > best[0]):
+                    best = (row.id, row.radicado)
+            if best is not None:
+                return best[1]
+        return None
 
     async def raw_counts(self, *, channel: str | None = None) -> dict[str, int]:
         """Raw messages by disposition."""

@@ -29,7 +29,14 @@ def _insert_deduped(dialect: str, *, many: bool) -> Any:
 def _row(item: OutboxItem, now: dt.datetime) -> dict[str, Any]:
     return {"channel": item.channel, "destination": item.destination, "payload": item.payload,
             "status": "pending", "attempts": 0, "next_attempt_at": item.next_attempt_at or now,
-            "created_at": now, "dedupe_key": item.dedupe_key, "pqr_id": item.pqr_id}
+            "created_at": now, "dedupe_key": item.dedupe_key, "pqr_id": item.pqr_id,
+            "message_id": _message_id(item.payload)}
+
+
+def _message_id(payload: dict[str, Any]) -> str | None:
+    """The Message-ID an email payload was given at queue time, if any."""
+    value = payload.get("message_id")
+    return value[:998] if isinstance(value, str) and value else None
 
 
 def _item_from_row(r: Row[Any]) -> OutboxItem:

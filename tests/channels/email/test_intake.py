@@ -159,7 +159,7 @@ async def test_a_batch_files_like_one_by_one(any_world: MailWorld) -> None:
         mail("Queja uno", "uno", sender="Bea <bea@cliente.co>", message_id="<b1@cliente.co>"),
         mail("Reclamo dos", "dos", sender="Ana <ana@cliente.co>", message_id="<a2@cliente.co>"),
         mail("Queja tres", "tres", sender="Bea B <bea@cliente.co>", message_id="<b3@cliente.co>"),
-        mail("Queja repetida", "uno", sender="Bea <bea@cliente.co>", message_id="<b1@cliente.co>"),
+        mail("Queja uno", "uno", sender="Bea <bea@cliente.co>", message_id="<b1@cliente.co>"),  # resent
         mail(f"Dato [{RAD1}]", "más datos", message_id="<a5@cliente.co>"),  # joins PQR 1
         mail("Queja cuatro", "cuatro", sender="Cris <cris@cliente.co>", message_id="<c6@cliente.co>"),
     ]
