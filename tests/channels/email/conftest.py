@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import email
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
 from typing import Any
 
 import aiosmtplib
@@ -73,6 +76,19 @@ class MailWorld:
             errors, text = await smtp.sendmail(mail_from, list(to), data)
             return (250 if not errors else 550), text
 
+    async def delivered(self) -> list[EmailMessage]:
+        """Run the outbox once; the messages the relay took since the last call."""
+        await self.worker.run_once()
+        out = [email.message_from_bytes(e.original_content or e.content, policy=policy.default)  # type: ignore[arg-type]
+               for e in self.sink.messages]
+        self.sink.messages.clear()
+        return [m for m in out if isinstance(m, EmailMessage)]
+
+    async def outbox(self, channel: str | None = None) -> list[Any]:
+        """Every outbox row, optionally of one channel."""
+        async with self.app.db.uow(readonly=True) as uow:
+            return [i for i in await uow.outbox.list(limit=10_000) if channel is None or i.channel == channel]
+
     async def pqr(self, radicado: str) -> Any:
         async with self.app.db.uow(readonly=True) as uow:
             return await uow.pqrs.get(radicado)
@@ -108,14 +124,16 @@ def mail(subject: str = "Queja por cobro doble", body: str = "Me cobraron dos ve
     return "\r\n".join(lines) + "\r\n\r\n" + body.replace("\n", "\r\n") + "\r\n"
 
 
-async def make_world(db: SqlDatabase, **email: Any) -> AsyncIterator[MailWorld]:
+async def make_world(db: SqlDatabase, *, config: dict[str, Any] | None = None,
+                     **email_cfg: Any) -> AsyncIterator[MailWorld]:
+    """The world on `db`; `email_cfg` completes `channels.email`, `config` the other top-level keys."""
     sink = Sink()
     await sink.start()
-    cfg = parse_config({"database": {"url": db.url},
-                        "channels": {"console": {"enabled": False},
-                                     "email": {"listen": {"host": "127.0.0.1", "port": 0},
-                                               "relay": {"host": "127.0.0.1", "port": sink.port},
-                                               **email}}})
+    others = dict(config or {})
+    channels = {"console": {"enabled": False}, **others.pop("channels", {}),
+                "email": {"listen": {"host": "127.0.0.1", "port": 0},
+                          "relay": {"host": "127.0.0.1", "port": sink.port}, **email_cfg}}
+    cfg = parse_config({"database": {"url": db.url}, **others, "channels": channels})
     now = [T0]
     app = build(cfg, db=db, clock=lambda: now[0])
     channel = EmailChannel(cfg.channels.email, intake_for(app), app.clock)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import email
-from email import policy
 
 import aiosmtplib
 import pytest
@@ -19,12 +17,6 @@ from tests.channels.email.conftest import MailWorld, mail, wait_until
 RAD1 = "PQR-2026-000001"
 
 
-async def deliver_all(world: MailWorld) -> list[email.message.EmailMessage]:
-    await world.worker.run_once()
-    return [email.message_from_bytes(e.original_content or e.content, policy=policy.default)  # type: ignore[misc]
-            for e in world.sink.messages]
-
-
 async def test_files_a_pqr_and_the_acknowledgment_reaches_the_relay(any_world: MailWorld) -> None:
     code, answer = await any_world.send(mail())
     assert code == 250 and RAD1 in answer
@@ -32,7 +24,7 @@ async def test_files_a_pqr_and_the_acknowledgment_reaches_the_relay(any_world: M
     assert pqr.type.value == "queja" and pqr.channel == "email"
     assert pqr.customer.email == "ana@cliente.co" and pqr.customer.name == "Ana Pérez"
     assert pqr.messages[0].external_id == "<m1@cliente.co>"
-    [ack] = await deliver_all(any_world)
+    [ack] = await any_world.delivered()
     assert f"[{RAD1}]" in ack["Subject"] and ack["To"] == "ana@cliente.co"
     assert ack["From"] == "pqr@pqr.example.co" and ack["Auto-Submitted"] == "auto-replied"
     assert ack["In-Reply-To"] == "<m1@cliente.co>"
@@ -41,7 +33,7 @@ async def test_files_a_pqr_and_the_acknowledgment_reaches_the_relay(any_world: M
 
 async def test_answers_join_by_tag_by_reply_to_the_ack_and_by_references(any_world: MailWorld) -> None:
     await any_world.send(mail())
-    [ack] = await deliver_all(any_world)
+    [ack] = await any_world.delivered()
     # Reply to the acknowledgment: only In-Reply-To names it (the subject lost its tag).
     code, answer = await any_world.send(mail("Re: su mensaje", "Adjunto más datos.", message_id="<m2@cliente.co>",
                                              headers={"In-Reply-To": ack["Message-ID"]}))
@@ -60,7 +52,7 @@ async def test_answers_join_by_tag_by_reply_to_the_ack_and_by_references(any_wor
 async def test_reply_from_staff_threads_back(world: MailWorld) -> None:
     await world.send(mail())
     await world.app.service.reply(RAD1, "Ya revisamos su caso.", actor="slack:U0STAFF", now=world.now[0])
-    sent = await deliver_all(world)
+    sent = await world.delivered()
     reply = sent[-1]
     pqr = await world.pqr(RAD1)
     out = [m for m in pqr.messages if m.direction.value == "out"]
@@ -178,7 +170,7 @@ async def test_a_batch_files_like_one_by_one(any_world: MailWorld) -> None:
     assert [m.body for m in pqrs[0].messages] == ["Me cobraron dos veces la factura.", "más datos"]
     assert pqrs[1].messages[0].external_id == "<b1@cliente.co>"
     assert await any_world.counts() == {"filed": 5, "duplicate": 1, "joined": 1}
-    acks = await deliver_all(any_world)
+    acks = await any_world.delivered()
     assert sorted(a["To"] for a in acks) == sorted(["ana@cliente.co", "bea@cliente.co", "ana@cliente.co",
                                                     "bea@cliente.co", "cris@cliente.co"])
     async with any_world.app.db.uow(readonly=True) as uow:
@@ -218,7 +210,7 @@ async def test_the_acknowledgment_speaks_the_customers_language(world: MailWorld
                           sender="John Smith <john@client.com>", message_id="<en1@client.com>"))
     await world.send(mail("Queja", "Buenos días, me cobraron dos veces la factura de noviembre.",
                           sender="Ana <ana2@cliente.co>", message_id="<es1@cliente.co>"))
-    acks = {a["To"]: a for a in await deliver_all(world)}
+    acks = {a["To"]: a for a in await world.delivered()}
     assert "We received your" in acks["john@client.com"].get_content()
     assert "Hemos recibido su" in acks["ana2@cliente.co"].get_content()
 
