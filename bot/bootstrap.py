@@ -63,7 +63,8 @@ def build(config: Config, *, db: Database | None = None, clock: Clock = system_c
     contracts = ContractService(database, config.contracts.files)
     service = PqrService(database, policy=policy, notifier=notifier, radicado_format=config.radicado_format,
                          warn_before_days=config.sla.warn_before_days, contracts=contracts,
-                         attachment_limits=config.attachment_limits(), language=config.language)
+                         attachment_limits=config.attachment_limits(), language=config.language,
+                         causes=tuple(config.causes), close_requires_cause=config.close_requires_cause)
     roles = Roles.of(config.roles.staff, config.roles.managers)
     penalties = PenaltyService(database, roles=roles, contracts=contracts,
                                notices=penalty_notices(config, policy.calendar))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import os
+import re
 import string
 from pathlib import Path
 from typing import Any, Literal
@@ -254,6 +255,38 @@ _SEQ_SAMPLE = (1, 2, 9, 10, 11, 999_999, 1_000_000, 1_000_001, 10**8, 10**8 + 1,
 _YEARS = range(FIRST_INSTANT.year - 1, LAST_INSTANT.year + 2)     # local years of the instants taken
 
 
+DEFAULT_CAUSES = {"facturacion": "Facturación", "servicio_tecnico": "Servicio técnico", "entrega": "Entrega",
+                  "garantia": "Garantía", "atencion": "Atención", "producto": "Producto",
+                  "datos_personales": "Datos personales", "otro": "Otro"}
+_CAUSE_KEY = re.compile(r"[a-z][a-z0-9_]{0,59}")
+
+
+class ReportSchedule(_Model):
+    """One scheduled report: `report` monthly (top management) or client (`client` a name, or
+    "*" for one report per client), for each `every` period once it has ended, sent on day `day`
+    of the next month (a day that is not a business day moves to the next one), to `to`
+    (`email:ADDRESS`, `slack:CHANNEL`)."""
+
+    report: Literal["monthly", "client"] = "monthly"
+    client: str | None = None
+    every: Literal["month", "quarter", "semester", "year"] = "month"
+    day: int = Field(5, ge=1, le=28)
+    to: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _client_named(self) -> ReportSchedule:
+        if self.report == "client" and not self.client:
+            raise ValueError("a client report needs client: NAME")
+        bad = [d for d in self.to if not d.startswith(("email:", "slack:"))]
+        if bad:
+            raise ValueError(f"destinations are email:ADDRESS or slack:CHANNEL: {', '.join(bad)}")
+        return self
+
+
+class Reports(_Model):
+    schedule: tuple[ReportSchedule, ...] = ()
+
+
 class Config(_Model):
     timezone: str = "America/Bogota"
     language: Literal["es", "en"] = "es"
@@ -269,6 +302,20 @@ class Config(_Model):
     contracts: Contracts = Contracts()
     accounting: Accounting = Accounting()
     attachments: Attachments = Attachments()
+    # Causes (tipologías): key -> label shown to people. Keys are what `/pqr cause` takes.
+    causes: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_CAUSES))
+    close_requires_cause: bool = False
+    reports: Reports = Reports()
+
+    @field_validator("causes")
+    @classmethod
+    def _cause_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        if not value:
+            raise ValueError("list at least one cause (key: label)")
+        bad = [k for k in value if not _CAUSE_KEY.fullmatch(k)]
+        if bad:
+            raise ValueError(f"cause keys are lowercase words joined by _ (e.g. servicio_tecnico): {', '.join(bad)}")
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -43,3 +43,14 @@ class InvalidInput(DomainError):
         super().__init__(message)
         self.code = code
         self.value = value
+
+
+class CauseRefused(DomainError):
+    """A cause that is not in the configured list (`unknown`), or a close without a cause where
+    one is required (`required`). `allowed` lists the configured causes."""
+
+    def __init__(self, reason: str, allowed: tuple[str, ...], value: str | None = None) -> None:
+        super().__init__(f"{reason}: {value or ''} (allowed: {', '.join(allowed)})")
+        self.reason = reason
+        self.allowed = allowed
+        self.value = value

@@ -51,3 +51,10 @@ class DueDateExtended(Event):
 @dataclass(frozen=True, kw_only=True)
 class ActionRefused(Event):
     kind: str = "refused"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CauseSet(Event):
+    """The PQR's cause (`to`, the previous one in `from_`), and its area in `data` when set."""
+
+    kind: str = "cause_set"

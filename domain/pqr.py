@@ -9,10 +9,10 @@ from enum import StrEnum
 from domain.attachments import Attachment
 from domain.calendar import BusinessCalendar
 from domain.customer import Customer
-from domain.errors import ExtensionRefused, InvalidInput, InvalidTransition
+from domain.errors import CauseRefused, ExtensionRefused, InvalidInput, InvalidTransition
 from domain.limits import (AREA_MAX, ASSIGNEE_MAX, CHANNEL_MAX, IDENTITY_MAX, SUBJECT_MAX, check_instant,
                            check_length)
-from domain.events import (DueDateExtended, Event, MessageAdded, PqrAssigned, PqrFiled,
+from domain.events import (CauseSet, DueDateExtended, Event, MessageAdded, PqrAssigned, PqrFiled,
                            StatusChanged)
 from domain.pqr_types import OPEN_STATUSES, TRANSITIONS, PqrType, Status
 from domain.terms import ContractTerms, TermPolicy, Unit
@@ -75,6 +75,15 @@ class Pqr:
     closed_at: dt.datetime | None = None
     pause_unit: Unit | None = None
     pause_remaining: float | None = None
+    # Indicators: the cause (config `causes`), the client of the contract, the contract's
+    # resolution deadline (ANS; None without one, and while its clock is paused), and the times
+    # measured on the business calendar once reached (`measure`).
+    cause: str | None = None
+    client: str | None = None
+    contract_due_at: dt.datetime | None = None
+    first_response_hours: float | None = None
+    resolution_hours: float | None = None
+    resolution_days: int | None = None
     messages: list[Message] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     id: int | None = None
@@ -103,7 +112,8 @@ class Pqr:
                   original_due_at=dates.due_at, legal_due_at=dates.legal_due_at,
                   first_response_due_at=dates.first_response_due_at,
                   contract=contract.contract if contract else None, area=area,
-                  pause_unit=dates.pause_unit)
+                  pause_unit=dates.pause_unit, client=contract.client if contract else None,
+                  contract_due_at=dates.contract_due_at)
         pqr.events.append(PqrFiled(actor=actor, at=received_at, to=Status.RADICADA.value,
                                    data={"due_at": dates.due_at.isoformat(), "rule": dates.rule}))
         if body.strip():
@@ -152,6 +162,7 @@ class Pqr:
             remaining = cal.business_days_between(cal.effective_filing_day(now), cal.local(self.due_at).date())
         self.pause_remaining = remaining
         self.due_at = self.legal_due_at
+        self.contract_due_at = None      # paused: no contract deadline runs
         return {"clock": "paused", "remaining": _label(remaining, self.pause_unit),
                 "due_at": cal.local(self.due_at).isoformat()}
 
@@ -166,6 +177,7 @@ class Pqr:
             resumed = cal.due_after_days(now, int(self.pause_remaining))
         kept = _label(self.pause_remaining, self.pause_unit)
         self.due_at = min(self.legal_due_at, resumed)
+        self.contract_due_at = resumed
         self.pause_remaining = None
         return {"clock": "resumed", "remaining": kept, "due_at": cal.local(self.due_at).isoformat()}
 
@@ -192,8 +204,10 @@ class Pqr:
                                calendar=calendar)
         return msg
 
-    def reply(self, body: str, *, actor: str, now: dt.datetime, channel: str) -> Message:
-        """An answer to the customer, sent on the channel they used."""
+    def reply(self, body: str, *, actor: str, now: dt.datetime, channel: str,
+              calendar: BusinessCalendar | None = None) -> Message:
+        """An answer to the customer, sent on the channel they used; with `calendar`, the first
+        one is measured (`measure`)."""
         if not body.strip():
             raise InvalidInput("empty reply", code="empty_reply")
         if not self.is_open:
@@ -203,6 +217,8 @@ class Pqr:
         self.events.append(MessageAdded(actor=actor, at=now, data={"direction": "out"}))
         if self.first_response_at is None:
             self.first_response_at = now
+            if calendar is not None:
+                self.measure(calendar)
         if self.status in (Status.RADICADA, Status.ASIGNADA, Status.REABIERTA):
             self.change_status(Status.EN_TRAMITE, actor=actor, now=now)
         return msg
@@ -217,14 +233,46 @@ class Pqr:
         return msg
 
     def close(self, answer: str | None, *, actor: str, now: dt.datetime, channel: str,
-              calendar: BusinessCalendar | None = None) -> Message | None:
-        """Close with a final answer to the customer (if given); `calendar` as in `change_status`."""
+              calendar: BusinessCalendar | None = None, causes: tuple[str, ...] | None = None) -> Message | None:
+        """Close with a final answer to the customer (if given); `calendar` as in `change_status`,
+        and to measure the resolution. `causes`: the configured list when a close needs a cause."""
         if Status.CERRADA not in TRANSITIONS[self.status]:
             raise InvalidTransition(self.status.value, Status.CERRADA.value,
                                     tuple(s.value for s in TRANSITIONS[self.status]))
-        msg = self.reply(answer, actor=actor, now=now, channel=channel) if answer and answer.strip() else None
+        if causes is not None and not self.cause:
+            raise CauseRefused("required", causes)
+        msg = (self.reply(answer, actor=actor, now=now, channel=channel, calendar=calendar)
+               if answer and answer.strip() else None)
         self.change_status(Status.CERRADA, actor=actor, now=now, reason=answer, calendar=calendar)
+        if calendar is not None:
+            self.measure(calendar)
         return msg
+
+    def set_cause(self, cause: str, *, actor: str, now: dt.datetime, allowed: tuple[str, ...],
+                  area: str | None = None) -> None:
+        """Record the cause (one of `allowed`, the configured keys) and, when given, the
+        responsible area; open or closed (causes are often settled after the answer)."""
+        key = cause.strip().lower()
+        if key not in allowed:
+            raise CauseRefused("unknown", allowed, cause)
+        check_length(area, AREA_MAX, "area_too_long")
+        data = {"area": area} if area else {}
+        self.events.append(CauseSet(actor=actor, at=now, from_=self.cause, to=key, data=data))
+        self.cause = key
+        if area:
+            self.area = area
+
+    def measure(self, calendar: BusinessCalendar) -> None:
+        """The business time to the first response (hours) and to the closing (hours and days,
+        from the start of the current term), once each is reached and not measured yet."""
+        if self.first_response_at is not None and self.first_response_hours is None:
+            self.first_response_hours = round(calendar.business_hours_between(self.received_at,
+                                                                              self.first_response_at), 4)
+        if self.closed_at is not None and self.resolution_hours is None:
+            start = self.term_started_at
+            self.resolution_hours = round(calendar.business_hours_between(start, self.closed_at), 4)
+            self.resolution_days = calendar.business_days_between(calendar.effective_filing_day(start),
+                                                                  calendar.local(self.closed_at).date())
 
     def reopen(self, *, actor: str, now: dt.datetime, policy: TermPolicy, reason: str | None = None) -> None:
         """Reopen a closed PQR; it gets a fresh legal term counted from the reopening (the
@@ -234,6 +282,8 @@ class Pqr:
         self.due_at, self.original_due_at, self.due_rule = dates.due_at, dates.due_at, f"reapertura:{dates.rule}"
         self.legal_due_at = dates.due_at
         self.pause_unit, self.pause_remaining = None, None
+        self.contract_due_at = None
+        self.resolution_hours = self.resolution_days = None
         self.extended = False
 
     @property

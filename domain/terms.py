@@ -52,6 +52,7 @@ class ContractTerms:
     """A B2B contract's ANS targets per PQR type (absent types follow the law only)."""
 
     contract: str
+    client: str | None = None          # the client the contract is with (reports slice by it)
     resolution: dict[PqrType, Target] = field(default_factory=dict)
     first_response: dict[PqrType, Target] = field(default_factory=dict)
     pauses_when_waiting: bool = False
@@ -72,6 +73,7 @@ class DueDates:
     legal_due_at: dt.datetime
     first_response_due_at: dt.datetime | None = None
     pause_unit: Unit | None = None
+    contract_due_at: dt.datetime | None = None   # the contract's resolution target (ANS), if any
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,7 @@ class TermPolicy:
         due, rule = legal, f"ley:{pqr_type.value}:{days}d"
         first: dt.datetime | None = None
         pause_unit: Unit | None = None
+        contract_due: dt.datetime | None = None
         if contract is not None:
             target = contract.resolution.get(pqr_type)
             if target is not None:
@@ -103,7 +106,7 @@ class TermPolicy:
             if response is not None:
                 first = min(response.due(self.calendar, received_at), due)
         return DueDates(due_at=due, rule=rule, term_days=days, legal_due_at=legal,
-                        first_response_due_at=first, pause_unit=pause_unit)
+                        first_response_due_at=first, pause_unit=pause_unit, contract_due_at=contract_due)
 
     def extension_limit(self, pqr_type: PqrType, received_at: dt.datetime) -> dt.datetime:
         """The latest due date a prórroga may set, for a term that started at `received_at`."""

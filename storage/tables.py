@@ -97,6 +97,17 @@ pqrs = Table(
     Column("legal_due_at", UtcDateTime),
     Column("pause_unit", String(10)),
     Column("pause_remaining", Float),
+    # Indicators (migration 0007): the cause, the contract's client, the ANS resolution deadline,
+    # and the business times measured when reached (domain `Pqr.measure`).
+    Column("cause", String(60)),
+    Column("client", String(200)),
+    Column("contract_due_at", UtcDateTime),
+    Column("first_response_hours", Float),
+    Column("resolution_hours", Float),
+    Column("resolution_days", Integer),
+    Index("ix_pqrs_received_at", "received_at"),
+    Index("ix_pqrs_closed_at", "closed_at"),
+    Index("ix_pqrs_client_received_at", "client", "received_at"),
     # Partial indexes: only open PQRs are queried by deadline, assignee and area at scale.
     Index("ix_pqrs_open_due_at", "due_at", sqlite_where=text("is_open = 1"),
           postgresql_where=text("is_open")),

@@ -124,7 +124,7 @@ class ContractFile(_Model):
 def _contract(spec: ContractSpec, client: str) -> Contract:
     resolution = {t: tg for t, s in spec.targets.items() if (tg := _target(s.resolution)) is not None}
     first = {t: tg for t, s in spec.targets.items() if (tg := _target(s.first_response)) is not None}
-    terms = ContractTerms(contract=spec.name, resolution=resolution, first_response=first,
+    terms = ContractTerms(contract=spec.name, client=client, resolution=resolution, first_response=first,
                           pauses_when_waiting=spec.pauses_when_waiting)
     clauses = tuple(PenaltyClause(c.category, c.description, c.amount, c.currency) for c in spec.penalties)
     return Contract(name=spec.name, client=client, terms=terms, clauses=clauses)

@@ -89,8 +89,11 @@ class PqrService:
     def __init__(self, db: Database, *, policy: TermPolicy, notifier: Notifier,
                  radicado_format: str = "PQR-{year}-{seq:06d}", warn_before_days: int = 2,
                  contracts: ContractLinker | None = None,
-                 attachment_limits: AttachmentLimits = AttachmentLimits(), language: str = "es") -> None:
+                 attachment_limits: AttachmentLimits = AttachmentLimits(), language: str = "es",
+                 causes: tuple[str, ...] = (), close_requires_cause: bool = False) -> None:
         self.db = db
+        self.causes = causes                         # config `causes` keys
+        self.close_requires_cause = close_requires_cause
         self.attachment_limits = attachment_limits   # config `attachments`, for every channel
         self.language = language                     # staff's language (internal notes)
         self.contracts = contracts
@@ -243,7 +246,7 @@ class PqrService:
         async with self.db.uow() as uow:
             pqr = await self._load(uow, radicado)
             route = self.notifier.route(pqr)
-            msg = pqr.reply(text, actor=actor, now=now, channel=route[0] if route else "none")
+            msg = pqr.reply(text, actor=actor, now=now, channel=route[0] if route else "none", calendar=self.calendar)
             item = self.notifier.to_customer(pqr, kind="reply", subject_key="customer.reply_subject",
                                              text=text, message=msg)
             if item is not None:
@@ -266,7 +269,8 @@ class PqrService:
             pqr = await self._load(uow, radicado)
             before = pqr.status
             if to is Status.CERRADA:
-                pqr.close(None, actor=actor, now=now, channel=pqr.channel, calendar=self.calendar)
+                pqr.close(None, actor=actor, now=now, channel=pqr.channel, calendar=self.calendar,
+                          causes=self._causes_required())
             elif to is Status.REABIERTA:
                 pqr.reopen(actor=actor, now=now, policy=self.policy, reason=reason)
             else:
@@ -281,12 +285,26 @@ class PqrService:
             pqr = await self._load(uow, radicado)
             route = self.notifier.route(pqr)
             msg = pqr.close(answer, actor=actor, now=now, channel=route[0] if route else "none",
-                            calendar=self.calendar)
+                            calendar=self.calendar, causes=self._causes_required())
             if msg is not None:
                 item = self.notifier.to_customer(pqr, kind="closing", subject_key="customer.closing_subject",
                                                  text=answer, message=msg)
                 if item is not None:
                     await uow.outbox.put(item, now=now)
+            await uow.pqrs.save(pqr)
+            await uow.commit()
+            return pqr
+
+    def _causes_required(self) -> tuple[str, ...] | None:
+        """The causes a close must name one of, when `close_requires_cause`; else None."""
+        return self.causes if self.close_requires_cause else None
+
+    async def set_cause(self, radicado: str, cause: str, *, actor: str, now: dt.datetime,
+                        area: str | None = None) -> Pqr:
+        """Record the PQR's cause (a key of config `causes`) and, when given, its area."""
+        async with self.db.uow() as uow:
+            pqr = await self._load(uow, radicado)
+            pqr.set_cause(cause, actor=actor, now=now, allowed=self.causes, area=area)
             await uow.pqrs.save(pqr)
             await uow.commit()
             return pqr

@@ -143,7 +143,10 @@ class SqlPqrRepository:
                 "contract": p.contract, "extended": p.extended, "closed_at": p.closed_at,
                 "legal_due_at": p.legal_due_at,
                 "pause_unit": p.pause_unit.value if p.pause_unit is not None else None,
-                "pause_remaining": p.pause_remaining, "updated_at": utcnow()}
+                "pause_remaining": p.pause_remaining, "cause": p.cause, "client": p.client,
+                "contract_due_at": p.contract_due_at, "first_response_hours": p.first_response_hours,
+                "resolution_hours": p.resolution_hours, "resolution_days": p.resolution_days,
+                "updated_at": utcnow()}
 
     @staticmethod
     def _message_values(pqr_id: int | None, m: Message) -> dict[str, Any]:
@@ -283,4 +286,6 @@ def _pqr_from_row(r: Row[Any]) -> Pqr:
                first_response_due_at=r[P["first_response_due_at"]],
                first_response_at=r[P["first_response_at"]], assignee=r[P["assignee"]],
                area=r[P["area"]], contract=r[P["contract"]], extended=bool(r[P["extended"]]),
-               closed_at=r[P["closed_at"]], id=r[P["id"]])
+               closed_at=r[P["closed_at"]], id=r[P["id"]], cause=r[P["cause"]], client=r[P["client"]],
+               contract_due_at=r[P["contract_due_at"]], first_response_hours=r[P["first_response_hours"]],
+               resolution_hours=r[P["resolution_hours"]], resolution_days=r[P["resolution_days"]])
