@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.reports.indicators import IndicatorService
+from bot.reports.service import ReportService
 from bot.clock import Clock, system_clock
 from bot.commands.handler import CommandHandler
 from bot.config import Config, ConfigError
@@ -49,6 +51,7 @@ class App:
     clock: Clock
     penalties: PenaltyService
     contracts: ContractService
+    reports: ReportService
     # Set when new outbox rows were committed, so the worker sends them without waiting to poll.
     outbox_wake: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -70,8 +73,9 @@ def build(config: Config, *, db: Database | None = None, clock: Clock = system_c
                                notices=penalty_notices(config, policy.calendar))
     penalty_verbs = PenaltyCommands(penalties, contracts, language=config.language).verbs()
     commands = CommandHandler(service, roles, language=config.language, extra_verbs=penalty_verbs)
+    reports = ReportService(IndicatorService(database, policy.calendar), contracts, penalties, policy.calendar)
     return App(config=config, db=database, service=service, commands=commands, roles=roles, notifier=notifier,
-               clock=clock, penalties=penalties, contracts=contracts)
+               clock=clock, penalties=penalties, contracts=contracts, reports=reports)
 
 
 def penalty_notices(config: Config, calendar: BusinessCalendar) -> PenaltyNotices:

@@ -197,6 +197,66 @@ class SlaAlerts(Protocol):
         """Record an alert; False when it was recorded already."""
 
 
+@dataclass(frozen=True)
+class IndicatorSlice:
+    """Which PQRs an indicator counts: None is "all" for each dimension (names compared
+    case-insensitively, `type` exactly)."""
+
+    client: str | None = None
+    area: str | None = None
+    type: str | None = None
+    channel: str | None = None
+    cause: str | None = None
+    assignee: str | None = None
+
+
+@dataclass(frozen=True)
+class IndicatorGroup:
+    """One group of a grouped indicator query: the dimensions, the count, and a second count
+    whose meaning the query says (e.g. answered on time)."""
+
+    type: str
+    channel: str
+    area: str | None
+    cause: str | None
+    client: str | None
+    count: int
+    extra: int = 0
+
+
+class IndicatorStore(Protocol):
+    """The aggregate queries behind the indicators (`storage.repositories.indicators`)."""
+
+    async def filed(self, start: dt.datetime, end: dt.datetime, flt: IndicatorSlice) -> list[IndicatorGroup]: ...
+
+    async def answered(self, start: dt.datetime, end: dt.datetime, flt: IndicatorSlice) -> list[IndicatorGroup]: ...
+
+    async def open_late(self, end: dt.datetime, flt: IndicatorSlice) -> list[IndicatorGroup]: ...
+
+    async def backlog(self, end: dt.datetime, thresholds: Sequence[dt.datetime],
+                      flt: IndicatorSlice) -> tuple[list[int], int]: ...
+
+    async def first_response_hours(self, start: dt.datetime, end: dt.datetime,
+                                   flt: IndicatorSlice) -> list[tuple[float | None, dt.datetime, dt.datetime]]: ...
+
+    async def resolution_days(self, start: dt.datetime, end: dt.datetime,
+                              flt: IndicatorSlice) -> list[tuple[int | None, dt.datetime, dt.datetime]]: ...
+
+    async def event_counts(self, start: dt.datetime, end: dt.datetime, flt: IndicatorSlice) -> tuple[int, int]: ...
+
+    async def ans(self, start: dt.datetime, end: dt.datetime,
+                  flt: IndicatorSlice) -> list[tuple[str | None, str, str, int, int]]: ...
+
+    async def breaches(self, start: dt.datetime, end: dt.datetime, flt: IndicatorSlice,
+                       limit: int = 1000) -> list[dict[str, Any]]: ...
+
+    async def incidences(self, start: dt.datetime, end: dt.datetime,
+                         flt: IndicatorSlice) -> list[tuple[str | None, str | None, int]]: ...
+
+    async def detail(self, start: dt.datetime, end: dt.datetime, flt: IndicatorSlice, *,
+                     after_id: int = 0, limit: int = 5000) -> list[tuple[Any, ...]]: ...
+
+
 class UnitOfWork(Protocol):
     """`async with db.uow() as uow:` — everything rolls back unless `await uow.commit()`."""
 
@@ -232,6 +292,9 @@ class UnitOfWork(Protocol):
 
     @property
     def mail(self) -> MailStore: ...
+
+    @property
+    def indicators(self) -> IndicatorStore: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.repositories.audit import SqlAuditLog, SqlInboundKeys
+from storage.repositories.indicators import SqlIndicators
 from storage.repositories.customers import SqlCustomerRepository
 from storage.repositories.mail import SqlMailStore
 from storage.repositories.outbox import SqlOutbox
@@ -76,6 +77,7 @@ class SqlUnitOfWork:
     mail: SqlMailStore
     penalties: SqlPenaltyRepository
     contracts: SqlContractStore
+    indicators: SqlIndicators
 
     def __init__(self, engine: AsyncEngine, *, readonly: bool = False, gate: WriteGate | None = None,
                  inline: Engine | None = None) -> None:
@@ -111,6 +113,7 @@ class SqlUnitOfWork:
         self.mail = SqlMailStore(conn)
         self.penalties = SqlPenaltyRepository(conn, readonly=self.readonly)
         self.contracts = SqlContractStore(conn)
+        self.indicators = SqlIndicators(conn)
         return self
 
     async def _connect(self) -> SqlConnection:

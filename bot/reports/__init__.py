@@ -1,0 +1,1 @@
+"""Indicators and the reports built on them (KPIs, client ANS reports, the monthly report)."""
