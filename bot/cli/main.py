@@ -17,6 +17,7 @@ from bot.cli import doctor as doctor_cli
 from bot.cli import penalties as penalty_cli
 from bot.cli.output import (CLI_ACTOR, Parser, Refused, cli_log, email_arg, instant_arg, integer_arg, language,
                             log_location, not_utf8, print_json)
+from bot.commands.handler import cause_key
 from bot.commands.refusals import refusal_text
 from bot.i18n import t, tn
 from bot.i18n.formats import format_file_size
@@ -26,8 +27,10 @@ from bot.config import Config, ConfigError, config_path, load_config
 from bot.process.logs import LEVELS as LOG_LEVELS
 from bot.cli.serialize import digest_json, pqr_json
 from bot.pqrs.service import FilingRequest
-from domain.errors import DomainError, NotFound
-from domain.limits import FIRST_INSTANT, INT32_MAX, INT64_MAX, LAST_INSTANT, TELEGRAM_ID_MAX, TELEGRAM_ID_MIN, in_range
+from domain.errors import CauseRefused, DomainError, NotAllowed, NotFound
+from domain.limits import (FIRST_INSTANT, IDENTITY_MAX, INT32_MAX, INT64_MAX, LAST_INSTANT, TELEGRAM_ID_MAX,
+                           TELEGRAM_ID_MIN, in_range)
+from domain.pqr import Pqr
 from domain.pqr_types import PqrType, Status
 from storage.db import DatabaseUnavailable
 from storage.ports import PqrFilter
@@ -74,6 +77,12 @@ def parser(lang: str = "es") -> argparse.ArgumentParser:
     att.add_argument("radicado")
     att.add_argument("id", type=integer_arg(lang, 1, INT64_MAX), help="the attachment id")
     att.add_argument("--out", required=True, help="the file to write ('-': standard output)")
+    cause = pqr_sub.add_parser("cause", help="record a PQR's cause (a key of config `causes`) and its area")
+    cause.add_argument("radicado")
+    cause.add_argument("cause", help="a key of config `causes` (or its label)")
+    cause.add_argument("--area", help="the responsible area")
+    cause.add_argument("--as", dest="identity", required=True, help="a staff or manager identity, e.g. slack:U0STAFF")
+    cause.add_argument("--json", action="store_true")
 
     digest = sub.add_parser("digest", help="the SLA digest as of a moment")
     digest.add_argument("--at", type=instant_arg(lang))
@@ -251,6 +260,14 @@ async def _pqr(app: App, args: argparse.Namespace) -> None:
                       f"{sla}\t{p.assignee or '-'}\t{p.subject}")
     elif args.pqr_command == "attachment":
         await _write_attachment(app, args, lang)
+    elif args.pqr_command == "cause":
+        pqr = await _set_cause(app, args, lang)
+        if args.json:
+            print_json(pqr_json(pqr, cal, now=now, warn_before_days=warn))
+        else:
+            label = app.config.causes.get(pqr.cause or "", pqr.cause)
+            print(t(lang, "cause_set_area", radicado=pqr.radicado, cause=label, area=pqr.area) if args.area
+                  else t(lang, "cause_set", radicado=pqr.radicado, cause=label))
     elif args.pqr_command == "show":
         try:
             pqr = await app.service.show(args.radicado.strip().upper())
@@ -263,6 +280,28 @@ async def _pqr(app: App, args: argparse.Namespace) -> None:
             for e in pqr.events:
                 print(f"  {cal.local(e.at).isoformat()}  {e.kind:<14} {e.actor:<24} "
                       f"{e.from_ or ''} → {e.to or ''} {e.reason or ''}".rstrip())
+
+
+async def _set_cause(app: App, args: argparse.Namespace, lang: str) -> Pqr:
+    """`pqr cause RAD CAUSE [--area AREA] --as IDENTITY`: staff and managers only; a refusal is
+    written to the audit trail, as in the chat."""
+    rad, now, labels = args.radicado.strip().upper(), app.clock(), app.config.causes
+
+    async def refused(reason: str, exc: DomainError) -> Refused:
+        await app.service.record_refusal(actor=args.identity[:IDENTITY_MAX], action="cause", reason=reason,
+                                         now=now, radicado=rad)
+        return Refused(refusal_text(exc, lang, causes=labels))
+
+    if not app.roles.is_staff(args.identity):
+        raise await refused("not_staff", NotAllowed("not_staff"))
+    try:
+        pqr = await app.service.set_cause(rad, cause_key(args.cause, labels), actor=args.identity, now=now,
+                                          area=args.area or None)
+    except CauseRefused as exc:
+        raise await refused(f"cause:{exc.reason}", exc) from None
+    except DomainError as exc:
+        raise Refused(refusal_text(exc, lang, causes=labels)) from None
+    return pqr
 
 
 async def _write_attachment(app: App, args: argparse.Namespace, lang: str) -> None:

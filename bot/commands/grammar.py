@@ -12,11 +12,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-__all__ = ["VERBS", "CANONICAL_VERBS", "GrammarError", "ParsedCommand", "parse"]
+__all__ = ["VERBS", "CANONICAL_VERBS", "GrammarError", "ParsedCommand", "fold", "parse"]
 
 CANONICAL_VERBS: tuple[str, ...] = (
     "help", "new", "list", "show", "assign", "take", "reply", "note",
-    "status", "close", "reopen", "due", "penalty", "contract", "stats",
+    "status", "close", "reopen", "due", "penalty", "contract", "stats", "cause",
 )
 
 _ALIASES: dict[str, tuple[str, ...]] = {
@@ -35,6 +35,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "penalty": ("multa", "penalidad"),
     "contract": ("contrato",),
     "stats": ("estadisticas", "estadísticas"),
+    "cause": ("causa",),
 }
 
 #: alias -> canonical verb (canonical verbs map to themselves). Lookups go through `_fold()`, so
@@ -46,6 +47,8 @@ VERBS: dict[str, str] = {verb: verb for verb in CANONICAL_VERBS} | {
 # `--` splits off the reason; a lone em dash counts too, because macOS and Slack turn a typed `--`
 # into `—`.
 _SEPARATORS = ("--", "—")
+# An option's name follows two hyphens, or the em dash they become (`--area`, `—area`).
+_OPTION_MARKS = ("--", "—")
 _PREFIX = "/pqr"
 
 # Opening quote -> the characters that close it.
@@ -72,6 +75,7 @@ def _fold(word: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+fold = _fold   # for words the command layer matches the same way (cause keys and labels)
 _FOLDED_VERBS: dict[str, str] = {_fold(alias): verb for alias, verb in VERBS.items()}
 
 
@@ -137,6 +141,24 @@ class ParsedCommand:
         if n == len(self._spans) - 1 and self._spans[n][2]:
             return self.args[n]
         return self.raw[start:self._body_end].strip()
+
+    def option(self, name: str) -> tuple[tuple[str, ...], str | None]:
+        """Split a trailing `--name VALUE` off the args: (the args before it, VALUE).
+
+        VALUE is the text after the option up to the `--` separator, as typed (several words need
+        no quotes; a single quoted token loses its quotes). `--name=VALUE` works too, and so does
+        an em dash for the two hyphens; the name is case- and accent-insensitive. (args, None) when
+        the option is absent; VALUE is "" when nothing follows it.
+        """
+        for i, value in enumerate(self.args):
+            start, end, quoted = self._spans[i]
+            head, eq, _ = value.partition("=")
+            mark = next((m for m in _OPTION_MARKS if head.startswith(m)), None)
+            if quoted or mark is None or _fold(head[len(mark):]) != _fold(name):
+                continue
+            after = self.raw.index("=", start, end) + 1 if eq else end
+            return self.args[:i], _unquote_rest(self.raw, after, self._body_end)
+        return self.args, None
 
 
 def _is_space(ch: str) -> bool:

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from bot.commands.dates import UnreadableDate, parse_when
-from bot.commands.grammar import GrammarError, ParsedCommand, parse
-from bot.commands.refusals import Refusal, refusal_text
+from bot.commands.grammar import GrammarError, ParsedCommand, fold, parse
+from bot.commands.refusals import Refusal, cause_list, refusal_text
 from bot.i18n import t, tn
 from bot.i18n.formats import format_file_size, format_local_datetime
 from bot.commands.replies import Button, PqrCard, Reply, Visibility
@@ -19,7 +19,7 @@ from bot.roles import Roles
 from bot.pqrs.service import FilingRequest, PqrService
 from domain.attachments import Attachment
 from domain.customer import email_address
-from domain.errors import DomainError, ExtensionRefused, InvalidTransition
+from domain.errors import CauseRefused, DomainError, ExtensionRefused, InvalidTransition
 from domain.pqr import Pqr
 from domain.pqr_types import PqrType, Status
 from storage.ports import PqrFilter
@@ -39,18 +39,20 @@ class _Usage(Exception):
 
 
 class CommandHandler:
-    """Runs `/pqr …` text for an identity (`slack:U123`, `telegram:1001`, …)."""
+    """Runs `/pqr …` text for an identity (`slack:U123`, `telegram:1001`, …). `causes` is config
+    `causes` (key -> label); without it a cause is shown by its key."""
 
     def __init__(self, service: PqrService, roles: Roles, *, language: str = "es",
-                 extra_verbs: dict[str, Verb] | None = None) -> None:
+                 extra_verbs: dict[str, Verb] | None = None, causes: Mapping[str, str] | None = None) -> None:
         self.service = service
         self.roles = roles
         self.lang = language
+        self.causes: Mapping[str, str] = causes if causes is not None else {k: k for k in service.causes}
         self.verbs: dict[str, Verb] = {
             "help": self._help, "list": self._list, "show": self._show, "assign": self._assign,
             "take": self._take, "reply": self._reply, "note": self._note, "status": self._status,
             "close": self._close, "reopen": self._reopen, "due": self._due, "stats": self._stats,
-            "new": self._new,
+            "new": self._new, "cause": self._cause,
         }
         self.verbs.update(extra_verbs or {})  # e.g. `penalty`, `contract` (bot.penalties.verbs)
 
@@ -61,7 +63,7 @@ class CommandHandler:
             cmd = parse(text)
         except GrammarError as exc:
             if exc.code == "unknown_verb":
-                return self._refuse(t(self.lang, "unknown_verb", verb=exc.detail) + "\n\n" + t(self.lang, "help"))
+                return self._refuse(t(self.lang, "unknown_verb", verb=exc.detail) + "\n\n" + self.help_text())
             return self._refuse(t(self.lang, "unbalanced_quotes"))
         if not self.roles.is_staff(actor):
             await self.service.record_refusal(actor=actor, action=cmd.verb, reason="not_staff", now=now)
@@ -73,12 +75,16 @@ class CommandHandler:
             return await verb(cmd, actor, now)
         except _Usage as exc:
             return self._refuse(t(self.lang, "usage", usage=t(self.lang, f"usage.{exc.verb}",
-                                                               types=", ".join(PqrType))))
+                                                               types=", ".join(PqrType),
+                                                               causes=cause_list(self.service.causes, self.causes))))
         except InvalidTransition as exc:
             await self._record(actor, cmd, f"invalid_transition:{exc.current}->{exc.wanted}", now)
             return self._refuse(self.refusal(exc))
         except ExtensionRefused as exc:
             await self._record(actor, cmd, f"extension:{exc.reason}", now)
+            return self._refuse(self.refusal(exc))
+        except CauseRefused as exc:
+            await self._record(actor, cmd, f"cause:{exc.reason}", now)
             return self._refuse(self.refusal(exc))
         except (Refusal, DomainError) as exc:
             return self._refuse(self.refusal(exc))
@@ -100,7 +106,7 @@ class CommandHandler:
 
     def refusal(self, exc: DomainError | Refusal) -> str:
         """The catalogue answer to a refused command (bot.commands.refusals)."""
-        return refusal_text(exc, self.lang, instant=self.fmt)
+        return refusal_text(exc, self.lang, instant=self.fmt, causes=self.causes)
 
     def fmt(self, instant: dt.datetime) -> str:
         return format_local_datetime(self.service.calendar.local(instant), self.lang)
@@ -108,7 +114,8 @@ class CommandHandler:
     def card(self, pqr: Pqr, now: dt.datetime) -> PqrCard:
         sla = pqr.sla_state(now, self.service.calendar, self.service.warn_before_days)
         return PqrCard.of(pqr, sla=sla, type_label=t(self.lang, f"type.{pqr.type.value}"),
-                          status_label=t(self.lang, f"status.{pqr.status.value}"))
+                          status_label=t(self.lang, f"status.{pqr.status.value}"),
+                          cause_label=self.causes.get(pqr.cause) if pqr.cause else None)
 
     def buttons(self, pqr: Pqr) -> tuple[Button, ...]:
         rad = pqr.radicado or ""
@@ -132,7 +139,10 @@ class CommandHandler:
 
     # -- verbs ----------------------------------------------------------------------------------
     async def _help(self, cmd: ParsedCommand, actor: str, now: dt.datetime) -> Reply:
-        return Reply(text=t(self.lang, "help"), language=self.lang)
+        return Reply(text=self.help_text(), language=self.lang)
+
+    def help_text(self) -> str:
+        return t(self.lang, "help") + "\n" + t(self.lang, "help.cause")
 
     async def _show(self, cmd: ParsedCommand, actor: str, now: dt.datetime) -> Reply:
         pqr = await self.service.show(self._radicado(cmd))
@@ -275,6 +285,18 @@ class CommandHandler:
         return self._changed(pqr, now, t(self.lang, "filed", radicado=pqr.radicado,
                                          type=t(self.lang, f"type.{pqr.type.value}"), due=self.fmt(pqr.due_at)))
 
+    async def _cause(self, cmd: ParsedCommand, actor: str, now: dt.datetime) -> Reply:
+        """`cause RAD CAUSE [--area AREA]`: the cause by its key or its label."""
+        args, area = cmd.option("area")
+        if len(args) != 2 or area == "":
+            raise _Usage("cause")
+        rad = args[0].strip().upper()
+        pqr = await self.service.set_cause(rad, cause_key(args[1], self.causes), actor=actor, now=now, area=area)
+        label = self.causes.get(pqr.cause or "", pqr.cause or "")
+        text = (t(self.lang, "cause_set_area", radicado=pqr.radicado, cause=label, area=pqr.area) if area
+                else t(self.lang, "cause_set", radicado=pqr.radicado, cause=label))
+        return self._changed(pqr, now, text)
+
     def _changed(self, pqr: Pqr, now: dt.datetime, text: str) -> Reply:
         """A change others should see: posted publicly, with the PQR's card."""
         return Reply(text=text, cards=(self.card(pqr, now),), visibility=Visibility.PUBLIC, language=self.lang)
@@ -303,6 +325,8 @@ class CommandHandler:
         ]
         if c.area:
             lines.append(f"{L('area')}: {c.area}")
+        if c.cause:
+            lines.append(f"{L('cause')}: {c.cause}")
         if c.last_message:
             lines.append(f"{L('last_message')}: {c.last_message[:300]}")
         if c.attachments:
@@ -317,6 +341,17 @@ class CommandHandler:
 
     def size(self, n: int) -> str:
         return format_file_size(n, self.lang)
+
+
+def cause_key(text: str, causes: Mapping[str, str]) -> str:
+    """The configured cause that `text` names, by its key or its label, whatever the case, accents
+    or spaces (`Servicio técnico` -> `servicio_tecnico`); else `text` as typed, for the domain to
+    refuse with the accepted list."""
+    def slug(word: str) -> str:
+        return "_".join(fold(word).replace("-", " ").replace("_", " ").split())
+
+    wanted = slug(text)
+    return next((key for key, label in causes.items() if wanted in (slug(key), slug(label))), text)
 
 
 def parse_pqr_type(text: str) -> PqrType:

@@ -8,12 +8,13 @@ say "PQR-2026-000001 …"."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from bot.i18n import t
 from domain.attachments import AttachmentNotFound
-from domain.errors import DomainError, ExtensionRefused, InvalidInput, InvalidTransition, NotAllowed, NotFound
+from domain.errors import (CauseRefused, DomainError, ExtensionRefused, InvalidInput, InvalidTransition, NotAllowed,
+                           NotFound)
 from domain.penalty import AlreadyDecided
 
 
@@ -44,11 +45,18 @@ PQR = AboutPqr()
 
 
 def refusal_text(exc: DomainError | Refusal, lang: str, *, about: Subject = PQR,
-                 instant: Callable[[dt.datetime], str] | None = None) -> str:
+                 instant: Callable[[dt.datetime], str] | None = None,
+                 causes: Mapping[str, str] | None = None) -> str:
     """The answer to `exc` in `lang` (plain text, not escaped). `instant` formats a date limit
-    (a prórroga's latest due date) the way the caller shows dates."""
+    (a prórroga's latest due date) the way the caller shows dates; `causes` gives the labels of
+    the configured causes (config `causes`, key -> label) where a refusal lists them."""
     if isinstance(exc, Refusal):
         return t(lang, exc.key, **exc.values)
+    if isinstance(exc, CauseRefused):
+        accepted = cause_list(exc.allowed, causes)
+        if exc.reason == "unknown":
+            return t(lang, "cause.unknown", value=exc.value or "", causes=accepted)
+        return t(lang, "cause.required", causes=accepted)
     if isinstance(exc, AlreadyDecided):
         ident = about.id if isinstance(about, AboutPenalty) else "?"
         return t(lang, "penalty.already_decided", id=ident, decision=t(lang, f"penalty.status.{exc.decision}"),
@@ -73,6 +81,12 @@ def refusal_text(exc: DomainError | Refusal, lang: str, *, about: Subject = PQR,
             return t(lang, f"input.{exc.code}", value=exc.value if exc.value is not None else "")
         return t(lang, "invalid_input", detail=str(exc))
     return t(lang, "internal_error")
+
+
+def cause_list(keys: tuple[str, ...], labels: Mapping[str, str] | None = None) -> str:
+    """The accepted causes on one line, each key with its label: `facturacion (Facturación), …`."""
+    labels = labels or {}
+    return ", ".join(f"{k} ({labels[k]})" if labels.get(k, k) != k else k for k in keys)
 
 
 def _limit(value: object, instant: Callable[[dt.datetime], str] | None) -> str:

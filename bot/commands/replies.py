@@ -43,15 +43,18 @@ class PqrCard:
     extended: bool = False
     area: str | None = None
     attachments: tuple[Attachment, ...] = ()      # every stored file of the PQR's messages, oldest first
+    cause: str | None = None                      # the cause's label (config `causes`)
 
     @classmethod
-    def of(cls, pqr: Pqr, *, sla: SlaState, type_label: str, status_label: str) -> PqrCard:
+    def of(cls, pqr: Pqr, *, sla: SlaState, type_label: str, status_label: str,
+           cause_label: str | None = None) -> PqrCard:
         last = next((m.body for m in reversed(pqr.messages) if m.direction is not Direction.NOTE), None)
         return cls(radicado=pqr.radicado or "", type=type_label, customer=pqr.customer.name,
                    channel=pqr.channel, status=status_label, due_at=pqr.due_at, sla=sla,
                    assignee=pqr.assignee, subject=pqr.subject, last_message=last,
                    extended=pqr.extended, area=pqr.area,
-                   attachments=tuple(a for m in pqr.messages for a in m.attachments))
+                   attachments=tuple(a for m in pqr.messages for a in m.attachments),
+                   cause=cause_label or pqr.cause)
 
 
 @dataclass(frozen=True)

@@ -163,6 +163,15 @@ MESSAGES: dict[str, str] = {
                                   "(possibly bulk mail with forged senders)."),
     "intake.acks_withheld_alert": ("Acknowledgments suspended for {who}: more than {max} in {minutes} min. The mail "
                                    "still files, unacknowledged, until the rate drops."),
+    # -- causes (config `causes`) -----------------------------------------------------------------
+    "help.cause": "• cause RAD CAUSE [--area AREA] — record the cause and the responsible area (causa)",
+    "usage.cause": "/pqr cause RADICADO CAUSE [--area AREA] (causes: {causes})",
+    "cause_set": "{radicado}: cause recorded, {cause}.",
+    "cause_set_area": "{radicado}: cause recorded, {cause}; responsible area, {area}.",
+    "cause.unknown": "Unknown cause \"{value}\". Accepted causes: {causes}.",
+    "cause.required": ("This PQR needs its cause before it can close: set it with /pqr cause RADICADO CAUSE "
+                       "[--area AREA] (at the terminal: pqrbot pqr cause). Accepted causes: {causes}."),
+    "label.cause": "Cause",
     # -- files a message brought that were not stored (config `attachments`, platform limits) --------
     "files.refused.file_too_big": "{filename} ({size}): over the limit of {limit} per file",
     "files.refused.too_many": "{filename}: the message already has the most files allowed ({limit})",

@@ -170,6 +170,15 @@ MESSAGES: dict[str, str] = {
                                   "(posible envío masivo con remitentes falsos)."),
     "intake.acks_withheld_alert": ("Acuses de recibo suspendidos para {who}: más de {max} en {minutes} min. Los "
                                    "correos se siguen radicando, sin acuse, hasta que baje el ritmo."),
+    # -- causes (tipologías, config `causes`) ----------------------------------------------------
+    "help.cause": "• cause RAD CAUSA [--area ÁREA] — registrar la causa (tipología) y el área responsable (causa)",
+    "usage.cause": "/pqr cause RADICADO CAUSA [--area ÁREA] (causas: {causes})",
+    "cause_set": "{radicado}: causa registrada, {cause}.",
+    "cause_set_area": "{radicado}: causa registrada, {cause}; área responsable, {area}.",
+    "cause.unknown": "No conozco la causa «{value}». Causas aceptadas: {causes}.",
+    "cause.required": ("Para cerrar esta PQR hay que registrar antes su causa, con /pqr cause RADICADO CAUSA "
+                       "[--area ÁREA] (en la terminal: pqrbot pqr cause). Causas aceptadas: {causes}."),
+    "label.cause": "Causa",
     # -- files a message brought that were not stored (config `attachments`, platform limits) --------
     "files.refused.file_too_big": "{filename} ({size}): supera el máximo de {limit} por archivo",
     "files.refused.too_many": "{filename}: el mensaje ya trae el máximo de archivos ({limit})",

@@ -62,6 +62,8 @@ def card_blocks(card: PqrCard, commands: CommandHandler, lang: str) -> list[Bloc
     ]
     if card.area:
         fields.append(f"*{label('area')}*\n{escape(card.area)}")
+    if card.cause:
+        fields.append(f"*{label('cause')}*\n{escape(card.cause)}")
     blocks: list[Block] = [
         {"type": "header", "text": _plain(f"{card.radicado} · {card.type}")},
         {"type": "section", "fields": [_mrkdwn(clip(f, 1900)) for f in fields]},

@@ -24,6 +24,7 @@ SPANISH_ALIASES = {
     "multa": "penalty", "penalidad": "penalty",
     "contrato": "contract",
     "estadisticas": "stats", "estadísticas": "stats",
+    "causa": "cause",
 }
 
 
@@ -247,6 +248,31 @@ def test_raw_is_kept() -> None:
     assert parse(text).raw == text
 
 
+# --- options (`cause RAD CAUSE --area AREA`) ------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "args", "value"), [
+    ("cause PQR-1 facturacion", ("PQR-1", "facturacion"), None),
+    ("causa PQR-1 entrega --area Logística", ("PQR-1", "entrega"), "Logística"),
+    ("cause PQR-1 entrega --area Servicio  al cliente", ("PQR-1", "entrega"), "Servicio  al cliente"),
+    ('cause PQR-1 entrega --area "Servicio al cliente"', ("PQR-1", "entrega"), "Servicio al cliente"),
+    ('cause PQR-1 entrega --area="Servicio al cliente"', ("PQR-1", "entrega"), "Servicio al cliente"),
+    ("cause PQR-1 entrega --area=Bodega", ("PQR-1", "entrega"), "Bodega"),
+    ("cause PQR-1 entrega —área Bodega", ("PQR-1", "entrega"), "Bodega"),       # `--` turned into an em dash
+    ("cause PQR-1 entrega --AREA Bodega -- un motivo", ("PQR-1", "entrega"), "Bodega"),
+    ("cause PQR-1 entrega --area", ("PQR-1", "entrega"), ""),
+    ("cause PQR-1 entrega --area=", ("PQR-1", "entrega"), ""),
+    ("cause PQR-1 --area Bodega", ("PQR-1",), "Bodega"),
+])
+def test_a_trailing_option_is_split_off(text: str, args: tuple[str, ...], value: str | None) -> None:
+    assert parse(text).option("area") == (args, value)
+
+
+def test_a_quoted_option_or_another_name_is_an_argument() -> None:
+    assert parse('cause PQR-1 x "--area" y').option("area") == (("PQR-1", "x", "--area", "y"), None)
+    assert parse("cause PQR-1 x --areas y").option("area") == (("PQR-1", "x", "--areas", "y"), None)
+    assert parse("cause PQR-1 x -- --area y").option("area") == (("PQR-1", "x"), None)   # in the reason
+
+
 # --- property --------------------------------------------------------------------------------------
 
 _alphabet = st.sampled_from(list("ab Uxz09@<>|-\"'“”‘’«»„ \t\n:/")) | st.characters()
@@ -275,3 +301,16 @@ def test_parse_with_verb_only_raises_grammar_error(verb: str, tail: str) -> None
         assert exc.code == "unbalanced_quotes"
         return
     assert cmd.verb == VERBS[verb]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=_alphabet, max_size=8) | st.sampled_from(["--area", "—área", "--area=", "="]),
+                max_size=6))
+def test_option_never_raises(words: list[str]) -> None:
+    try:
+        cmd = parse("cause " + " ".join(words))
+    except GrammarError:
+        return
+    args, value = cmd.option("area")
+    assert args == cmd.args[:len(args)]
+    assert value is None or isinstance(value, str)
