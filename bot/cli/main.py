@@ -15,6 +15,7 @@ from typing import Any
 from bot.cli import contracts as contracts_cli
 from bot.cli import doctor as doctor_cli
 from bot.cli import penalties as penalty_cli
+from bot.cli import reports as reports_cli
 from bot.cli.output import (CLI_ACTOR, Parser, Refused, cli_log, email_arg, instant_arg, integer_arg, language,
                             log_location, not_utf8, print_json)
 from bot.commands.handler import cause_key
@@ -98,7 +99,7 @@ def parser(lang: str = "es") -> argparse.ArgumentParser:
     orr = outbox_sub.add_parser("retry", help="put a dead (or pending) message back in the queue, due now")
     orr.add_argument("id", type=integer_arg(lang, 1, INT64_MAX))
 
-    penalty_cli.add_parsers(sub, lang)
+    reports_cli.add_parsers(penalty_cli.add_parsers(sub, lang), lang)
     contracts_cli.add_parsers(sub)
     doctor_cli.add_parser(sub)
 
@@ -208,7 +209,7 @@ def _command(args: argparse.Namespace, config: Config, clock: Clock) -> int:
 async def _dispatch(app: App, args: argparse.Namespace) -> None:
     handlers: dict[str, Callable[[App, argparse.Namespace], Awaitable[None]]] = {
         "db": _db_upgrade, "pqr": _pqr, "digest": _digest, "console": _console, "outbox": _outbox,
-        "penalty": penalty_cli.penalty, "report": penalty_cli.report, "contracts": contracts_cli.contracts,
+        "penalty": penalty_cli.penalty, "report": reports_cli.report, "contracts": contracts_cli.contracts,
     }
     try:
         await app.db.upgrade()

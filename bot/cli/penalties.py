@@ -23,8 +23,9 @@ from domain.limits import INT32_MAX
 if TYPE_CHECKING:
     from bot.bootstrap import App
 
-def add_parsers(sub: Any, lang: str = "es") -> None:
-    """Add `penalty` and `report` to the top-level subparsers (`lang`: of the argument types' messages)."""
+def add_parsers(sub: Any, lang: str = "es") -> Any:
+    """Add `penalty` and `report` to the top-level subparsers (`lang`: of the argument types'
+    messages); returns `report`'s subparsers, where the other reports are added."""
     penalty_id = integer_arg(lang, 1, INT32_MAX)
     pen = sub.add_parser("penalty", help="contractual penalties")
     ps = pen.add_subparsers(dest="penalty_command", required=True)
@@ -67,6 +68,7 @@ def add_parsers(sub: Any, lang: str = "es") -> None:
     rp.add_argument("--month", required=True, help="YYYY-MM")
     rp.add_argument("--xlsx", help="also write the workbook to this file")
     rp.add_argument("--json", action="store_true")
+    return rs
 
 
 
