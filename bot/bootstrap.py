@@ -33,6 +33,8 @@ from storage.ports import Database
 if TYPE_CHECKING:       # the channel packages are imported only when a channel is built
     from bot.intake.service import IntakeService
     from bot.ports import ChannelAdapter
+    from bot.reports.files import StoredReportFiles
+    from bot.sla.scheduler import Scheduler
     from channels.console.adapter import ConsoleChannel
     from channels.email.adapter import EmailChannel
     from channels.slack import SlackChannel
@@ -89,6 +91,23 @@ def penalty_notices(config: Config, calendar: BusinessCalendar) -> PenaltyNotice
                           accounting_emails=tuple(config.accounting.emails), enabled=frozenset(enabled))
 
 
+# -- scheduler --------------------------------------------------------------------------------
+def scheduler(app: App, *, holder: str | None = None, wall_clock: Clock = system_clock) -> Scheduler:
+    """The scheduler with its jobs: SLA alerts and the digest, and the scheduled reports
+    (`reports.schedule`), which wake the outbox worker when they queue rows."""
+    from bot.reports.schedule import ScheduledReports
+    from bot.sla.scheduler import Scheduler
+    reports = ScheduledReports(app.db, app.config, app.reports, app.service.calendar, on_commit=app.outbox_wake.set)
+    return Scheduler(app.db, app.config, app.service, app.clock, holder=holder, wall_clock=wall_clock,
+                     jobs=[reports])
+
+
+def report_files(app: App) -> StoredReportFiles:
+    """What the email and Slack adapters call for the bytes of a scheduled report's files."""
+    from bot.reports.files import StoredReportFiles
+    return StoredReportFiles(app.db)
+
+
 # -- channel adapters -------------------------------------------------------------------------
 def channels(app: App) -> list[ChannelAdapter]:
     """The adapters the config enables, in start order."""
@@ -113,13 +132,15 @@ def console_channel(app: App, identity: str | None = None) -> ConsoleChannel:
 
 
 def email_channel(app: App) -> EmailChannel:
-    """The SMTP server in; the relay out, or with no relay `data/mail/outgoing/` beside the database."""
-    from channels.email.adapter import EmailChannel
+    """The SMTP server in; the relay out, or with no relay `data/mail/outgoing/` beside the database;
+    scheduled reports go out with their files attached (`report_files`)."""
+    from channels.email.reports import ReportingEmailChannel
     auth = app.config.channels.email.auth
     if auth.username_env and auth.password_env:    # SMTP AUTH asked for: both secrets must be set
         _secret("channels.email.auth.username_env", auth.username_env, "SMTP AUTH user name")
         _secret("channels.email.auth.password_env", auth.password_env, "SMTP AUTH password")
-    return EmailChannel(app.config.channels.email, intake_for(app), app.clock, outgoing=outgoing_mail_dir(app.config))
+    return ReportingEmailChannel(app.config.channels.email, intake_for(app), app.clock,
+                                 report_files=report_files(app), outgoing=outgoing_mail_dir(app.config))
 
 
 def outgoing_mail_dir(config: Config) -> Path:
@@ -145,7 +166,7 @@ def slack_channel(app: App) -> SlackChannel:
     """The Slack adapter; a ConfigError names every token or secret missing from the environment."""
     from channels.slack import SlackChannel, SlackServices, SlackSettings
     services = SlackServices(commands=app.commands, pqrs=app.service, penalties=app.penalties, roles=app.roles,
-                             clock=app.clock, language=app.config.language)
+                             clock=app.clock, language=app.config.language, report_files=report_files(app))
     return SlackChannel(services, SlackSettings.load(app.config.channels.slack))
 
 

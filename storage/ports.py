@@ -257,6 +257,19 @@ class IndicatorStore(Protocol):
                      after_id: int = 0, limit: int = 5000) -> list[tuple[Any, ...]]: ...
 
 
+class ReportFileStore(Protocol):
+    """The files of scheduled reports (bot.reports.schedule), named by id in the outbox rows that
+    deliver them."""
+
+    async def add(self, file: FileData, *, now: dt.datetime) -> int:
+        """Store `file`; its id."""
+
+    async def get(self, file_id: int) -> FileData | None: ...
+
+    async def queued(self, keys: Collection[str]) -> set[str]:
+        """The outbox dedupe keys among `keys` that a row already carries (sent or not)."""
+
+
 class UnitOfWork(Protocol):
     """`async with db.uow() as uow:` — everything rolls back unless `await uow.commit()`."""
 
@@ -295,6 +308,9 @@ class UnitOfWork(Protocol):
 
     @property
     def indicators(self) -> IndicatorStore: ...
+
+    @property
+    def report_files(self) -> ReportFileStore: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -18,6 +18,7 @@ from storage.repositories.mail import SqlMailStore
 from storage.repositories.outbox import SqlOutbox
 from storage.repositories.penalties import SqlContractStore, SqlPenaltyRepository
 from storage.repositories.pqrs import DEFAULT_RADICADO_FORMAT, SqlPqrRepository
+from storage.repositories.report_files import SqlReportFiles
 from storage.repositories.scheduling import SqlLeases, SqlSlaAlerts
 from storage.repositories.telegram import SqlTelegramStore
 from storage.sqlite_inline import InlineConnection, SqlConnection
@@ -78,6 +79,7 @@ class SqlUnitOfWork:
     penalties: SqlPenaltyRepository
     contracts: SqlContractStore
     indicators: SqlIndicators
+    report_files: SqlReportFiles
 
     def __init__(self, engine: AsyncEngine, *, readonly: bool = False, gate: WriteGate | None = None,
                  inline: Engine | None = None) -> None:
@@ -114,6 +116,7 @@ class SqlUnitOfWork:
         self.penalties = SqlPenaltyRepository(conn, readonly=self.readonly)
         self.contracts = SqlContractStore(conn)
         self.indicators = SqlIndicators(conn)
+        self.report_files = SqlReportFiles(conn)
         return self
 
     async def _connect(self) -> SqlConnection:

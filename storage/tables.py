@@ -308,3 +308,14 @@ contract_snapshots = Table(
     Column("source", Text, nullable=False),
     Column("data", Json, nullable=False),
 )
+
+# The files of scheduled reports (XLSX, PDF), generated once by the scheduler's leader; the
+# outbox rows that deliver them name them by id, so a payload never carries the bytes.
+report_files = Table(
+    "report_files", metadata,
+    Column("id", BigId, primary_key=True),
+    Column("name", String(400), nullable=False),
+    Column("content_type", String(200), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)

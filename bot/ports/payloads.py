@@ -254,15 +254,44 @@ class PenaltyPaymentAuthorization(PenaltyFields):
 
 PenaltyNotice = Union[PenaltyEvidenceRequest, PenaltyDecision, PenaltyClientNotice, PenaltyPaymentAuthorization]
 
+
+# -- scheduled reports (bot.reports.schedule) ---------------------------------------------------
+
+class ReportFileRef(BaseModel):
+    """A stored report file (storage `report_files`), named by id: the bytes stay in the
+    database and the adapter loads them when it sends (bot.ports.files.ReportFiles)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    file_id: int
+    filename: str
+    content_type: str
+
+
+class ReportDelivery(BasePayload):
+    """A scheduled report (`report` monthly | client) for `period` (`2026-11`, `2026-Q4`, …),
+    with its XLSX and PDF: one mail with both attached, or both uploaded to a Slack channel."""
+
+    kind: Literal["report"] = "report"
+    report: str
+    period: str
+    client: str | None
+    language: str
+    subject: str
+    text: str
+    files: list[ReportFileRef] = Field(min_length=1)
+
+
 OutboxPayload = Annotated[
     Union[Ack, Extension, Reply, Closing, Triage, Followup, Alert, Digest, OutboxDead,
-          PenaltyEvidenceRequest, PenaltyDecision, PenaltyClientNotice, PenaltyPaymentAuthorization],
+          PenaltyEvidenceRequest, PenaltyDecision, PenaltyClientNotice, PenaltyPaymentAuthorization,
+          ReportDelivery],
     Field(discriminator="kind")]
 
 PAYLOADS: TypeAdapter[OutboxPayload] = TypeAdapter(OutboxPayload)
 KINDS: tuple[type[BasePayload], ...] = (
     Ack, Extension, Reply, Closing, Triage, Followup, Alert, Digest, OutboxDead,
-    PenaltyEvidenceRequest, PenaltyDecision, PenaltyClientNotice, PenaltyPaymentAuthorization)
+    PenaltyEvidenceRequest, PenaltyDecision, PenaltyClientNotice, PenaltyPaymentAuthorization, ReportDelivery)
 
 
 class InvalidPayload(ValueError):

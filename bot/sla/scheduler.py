@@ -6,7 +6,9 @@ The lease is short and renewed well before it ends, and the other instances try 
 often than the leader works, so a killed leader is replaced within `lease + standby` seconds (35
 with the defaults) and one stopped cleanly hands over at once. Two leaders at once (a paused
 process whose lease ran out) cannot send anything twice: each alert is recorded in `sla_alerts`
-in the transaction that queues it, and the digest's outbox rows carry a per-day dedupe key."""
+in the transaction that queues it, and the digest's outbox rows carry a per-day dedupe key.
+Other periodic work (the scheduled reports) is registered as `jobs`, run after the digest, each
+keeping its own exactly-once the same way."""
 
 from __future__ import annotations
 
@@ -16,7 +18,9 @@ import logging
 import os
 import secrets
 import socket
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
 
 from bot.sla.alerts import SlaAlerter
 from bot.clock import Clock, system_clock
@@ -39,24 +43,35 @@ def instance_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
+class Job(Protocol):
+    """Periodic work the leader runs on every tick (bot.reports.schedule.ScheduledReports):
+    `run(now)` queues what is due and returns the outbox rows it queued."""
+
+    name: str
+
+    async def run(self, now: dt.datetime) -> int: ...
+
+
 @dataclass
 class TickResult:
     leader: bool
     alerts: int = 0
     digest_rows: int = 0
+    jobs: dict[str, int] = field(default_factory=dict)     # rows queued by each job
 
 
 class Scheduler:
     """Keeps (or waits for) the lease and, while it holds it, runs the periodic work."""
 
     def __init__(self, db: Database, config: Config, service: PqrService, clock: Clock, *,
-                 holder: str | None = None, wall_clock: Clock = system_clock) -> None:
+                 holder: str | None = None, wall_clock: Clock = system_clock, jobs: Sequence[Job] = ()) -> None:
         self.db = db
         self.config = config
         self.service = service
         self.clock = clock
         self.wall_clock = wall_clock
         self.holder = holder or instance_id()
+        self.jobs = tuple(jobs)
         self.alerter = SlaAlerter(db, config, service.calendar)
         cfg = config.scheduler
         self.ttl = dt.timedelta(seconds=cfg.lease_seconds)
@@ -84,7 +99,7 @@ class Scheduler:
         return await self.work()
 
     async def work(self) -> TickResult:
-        """The leader's work: alerts due now, and today's digest if its time has come."""
+        """The leader's work: alerts due now, today's digest if its time has come, then the jobs."""
         now = self.clock()
         result = TickResult(leader=True, alerts=await self.alerter.run(now))
         cal = self.service.calendar
@@ -94,6 +109,11 @@ class Scheduler:
             result.digest_rows = await queue_digest(self.db, self.config, cal, digest)
             self._digest_day = today
             log.info("scheduler: digest for %s queued to %d destination(s)", today, result.digest_rows)
+        for job in self.jobs:        # one failing job does not keep the others from running
+            try:
+                result.jobs[job.name] = await job.run(now)
+            except Exception:
+                log.exception("scheduler: job %s failed", job.name)
         return result
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -20,8 +20,10 @@ import aiosmtplib
 from bot.config import Relay
 from bot.ports.payloads import (Ack, Alert, BasePayload, Closing, CustomerMessage, Digest, Extension, Followup,
                                  OutboxDead, OutboxPayload, PenaltyClientNotice, PenaltyDecision,
-                                 PenaltyEvidenceRequest, PenaltyPaymentAuthorization, Reply)
+                                 PenaltyEvidenceRequest, PenaltyPaymentAuthorization, Reply, ReportDelivery)
 from bot.ports import ChannelError, Permanent, Retryable
+from bot.ports.files import ReportFileMissing, ReportFiles, load_report_files
+from domain.files import FileData
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +45,15 @@ class Mail:
     auto_submitted: bool = False
 
 
-def build_message(payload: OutboxPayload, *, destination: str, from_address: str) -> EmailMessage:
+def build_message(payload: OutboxPayload, *, destination: str, from_address: str,
+                  attachments: Sequence[FileData] = ()) -> EmailMessage:
     """The MIME message for an outbox payload, from the function `RENDERERS` has for its kind;
-    Permanent for a kind it has none for (a Slack triage card has no mail form)."""
+    Permanent for a kind it has none for (a Slack triage card has no mail form). `attachments`
+    are a report's files, loaded by `build_report_message`: a report without them is Permanent
+    (never a mail that says "attached" with nothing attached)."""
     mail = RENDERERS.get(type(payload), _unknown)(payload)
+    if isinstance(payload, ReportDelivery) and len(attachments) != len(payload.files):
+        raise Permanent(f"email: the report's {len(payload.files)} file(s) were not loaded")
     msg = EmailMessage()
     subject = mail.subject
     if mail.radicado and f"[{mail.radicado}]" not in subject:
@@ -65,10 +72,26 @@ def build_message(payload: OutboxPayload, *, destination: str, from_address: str
     if mail.auto_submitted:
         msg["Auto-Submitted"] = "auto-replied"
         msg["X-Auto-Response-Suppress"] = "All"  # ask Exchange not to auto-answer our auto-reply
-    if mail.language:
-        msg["Content-Language"] = mail.language
     msg.set_content(mail.text)
+    if mail.language:       # after set_content, which drops every Content-* header set before it
+        msg["Content-Language"] = mail.language
+    for file in attachments:    # the first makes the mail multipart/mixed; Content-Language moves to the text
+        maintype, _, subtype = file.content_type.partition("/")
+        if not subtype:
+            maintype, subtype = "application", "octet-stream"
+        msg.add_attachment(file.data, maintype=maintype, subtype=subtype, filename=file.filename)
     return msg
+
+
+async def build_report_message(payload: ReportDelivery, *, destination: str, from_address: str,
+                               files: ReportFiles | None) -> EmailMessage:
+    """A scheduled report's mail: its text, and its files (XLSX, PDF) attached, their bytes
+    loaded through `files`. Permanent when a file is not stored."""
+    try:
+        loaded = await load_report_files(files, payload)
+    except ReportFileMissing as exc:
+        raise Permanent(f"email: {exc}") from exc
+    return build_message(payload, destination=destination, from_address=from_address, attachments=loaded)
 
 
 def _customer(p: CustomerMessage) -> Mail:
@@ -98,6 +121,11 @@ def _penalty(p: PenaltyEvidenceRequest | PenaltyDecision | PenaltyClientNotice |
     return Mail(subject=p.subject, text=p.text, language=p.language, auto_submitted=p.auto_submitted)
 
 
+def _report(p: ReportDelivery) -> Mail:
+    """A scheduled report: generated, so marked Auto-Submitted (no out-of-office answers back)."""
+    return Mail(subject=p.subject, text=p.text, language=p.language, auto_submitted=True)
+
+
 def _unknown(p: BasePayload) -> Mail:
     raise Permanent(f"email: no renderer for outbox kind {p.kind!r}")
 
@@ -106,6 +134,7 @@ RENDERERS: dict[type[BasePayload], Callable[[Any], Mail]] = {
     Ack: _customer, Extension: _customer, Reply: _customer, Closing: _customer, Followup: _followup,
     Alert: _alert, Digest: _digest, OutboxDead: _dead, PenaltyEvidenceRequest: _penalty,
     PenaltyDecision: _penalty, PenaltyClientNotice: _penalty, PenaltyPaymentAuthorization: _penalty,
+    ReportDelivery: _report,
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -13,7 +14,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from channels.slack.services import SlackServices
 from bot.ports.payloads import (Alert, BasePayload, Digest, Followup, OutboxDead, OutboxPayload, PenaltyClientNotice,
-                                 PenaltyDecision, PenaltyEvidenceRequest, PenaltyPaymentAuthorization, Triage)
+                                 PenaltyDecision, PenaltyEvidenceRequest, PenaltyPaymentAuthorization, ReportDelivery,
+                                 Triage)
+from bot.ports.files import ReportFileMissing, load_report_files
 from bot.penalties.cards import PenaltyCard
 from bot.ports import ChannelError, Permanent, Retryable
 from domain.errors import NotFound
@@ -42,7 +45,8 @@ def classify(exc: SlackApiError) -> ChannelError:
 class SlackSender:
     """`send(destination, payload)` for the payload kinds the outbox carries to Slack, each drawn
     by its function in `RENDERERS` (a kind without one is Permanent): "triage" (a new PQR's card
-    with buttons), "digest", the "penalty_decision" card and plain-text notices.
+    with buttons), "digest", the "penalty_decision" card, plain-text notices, and "report" (its
+    files uploaded with files_upload_v2, the `Upload` a renderer returns).
     `destination` is a channel id, or a user (`U…` / `slack:U…`) reached by direct message.
     Payload text is plain text (escaped); payload blocks are trusted as built by pqrbot."""
 
@@ -54,6 +58,8 @@ class SlackSender:
         try:
             message = await RENDERERS.get(type(payload), _unknown)(self, payload)
             channel = await self._conversation(destination)
+            if isinstance(message, Upload):
+                return await self._upload(channel, message)
             resp = await self.client.chat_postMessage(channel=channel, **message)
         except SlackApiError as exc:
             raise classify(exc) from exc
@@ -61,6 +67,14 @@ class SlackSender:
             raise Retryable(f"slack: {type(exc).__name__}: {exc}") from exc
         ts = resp.get("ts")
         return str(ts) if ts else None
+
+    async def _upload(self, channel: str, upload: Upload) -> str | None:
+        """Every file of `upload` to `channel` in one files_upload_v2 (one message, the comment
+        on top); the uploaded files' ids."""
+        resp = await self.client.files_upload_v2(channel=channel, file_uploads=upload.files,
+                                                 initial_comment=upload.comment)
+        ids = [str(f.get("id")) for f in resp.get("files") or [] if isinstance(f, dict) and f.get("id")]
+        return ",".join(ids) or None
 
     async def _conversation(self, destination: str) -> str:
         user = destination.removeprefix("slack:")
@@ -71,6 +85,15 @@ class SlackSender:
 
 
 # -- rendering: one function per payload kind, chat.postMessage arguments ---------------------------
+
+@dataclass(frozen=True)
+class Upload:
+    """What a kind that carries files renders to instead of chat.postMessage arguments: the
+    files_upload_v2 `file_uploads` ({file, filename, title}) and the message that goes with them."""
+
+    files: list[dict[str, Any]]
+    comment: str
+
 
 def _text_message(text: str, subject: str | None = None, blocks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """A plain message: the text (else the subject) escaped, and ready-made blocks when given."""
@@ -117,13 +140,24 @@ async def _plain(sender: SlackSender, payload: Alert | OutboxDead) -> dict[str, 
     return _text_message(payload.text)
 
 
+async def _report(sender: SlackSender, payload: ReportDelivery) -> Upload:
+    """A scheduled report: its XLSX and PDF uploaded with a short message, the bytes loaded
+    through the services' `report_files`; Permanent when a file is not stored."""
+    try:
+        files = await load_report_files(sender.services.report_files, payload)
+    except ReportFileMissing as exc:
+        raise Permanent(f"slack: {exc}") from exc
+    return Upload(files=[{"file": f.data, "filename": f.filename, "title": f.filename} for f in files],
+                  comment=clip(escape(payload.text), TEXT_LIMIT))
+
+
 async def _unknown(sender: SlackSender, payload: Any) -> dict[str, Any]:
     """Customer messages never go to Slack; any kind without a renderer fails loudly."""
     raise Permanent(f"slack: no renderer for outbox kind {payload.kind!r}")
 
 
-RENDERERS: dict[type[BasePayload], Callable[[SlackSender, Any], Awaitable[dict[str, Any]]]] = {
+RENDERERS: dict[type[BasePayload], Callable[[SlackSender, Any], Awaitable[dict[str, Any] | Upload]]] = {
     Triage: _triage, Followup: _notice, Alert: _plain, Digest: _digest, OutboxDead: _plain,
     PenaltyEvidenceRequest: _notice, PenaltyDecision: _penalty_decision, PenaltyClientNotice: _notice,
-    PenaltyPaymentAuthorization: _notice,
+    PenaltyPaymentAuthorization: _notice, ReportDelivery: _report,
 }

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.commands.handler import CommandHandler
 from bot.penalties.service import PenaltyService
+from bot.ports.files import ReportFiles
 from bot.pqrs.service import PqrService
 from bot.roles import Roles
 
@@ -20,3 +21,4 @@ class SlackServices:
     roles: Roles
     clock: Clock
     language: str
+    report_files: ReportFiles | None = None     # the bytes of scheduled reports' files (sender)

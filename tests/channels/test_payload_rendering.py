@@ -10,8 +10,8 @@ import io
 import pytest
 
 from bot.i18n import t
-from bot.ports.payloads import (CUSTOMER_MESSAGES, KINDS, Ack, Alert, Digest, PenaltyDecision, Reply, Triage,
-                                 parse)
+from bot.ports.payloads import (CUSTOMER_MESSAGES, KINDS, Ack, Alert, Digest, PenaltyDecision, Reply, ReportDelivery,
+                                 Triage, parse)
 from bot.ports import Permanent
 from channels.console.adapter import TEXTS, ConsoleChannel
 from channels.email import outbound as email
@@ -25,9 +25,10 @@ FIRST_DIGEST = {"kind": "digest", "subject": "Resumen de ANS 2026-12-18", "text"
 
 def test_the_tables_cover_every_kind_each_channel_is_sent() -> None:
     assert set(email.RENDERERS) == set(KINDS) - {Triage}                     # the triage card is Slack's
-    assert set(telegram.RENDERERS) == set(KINDS) - {Triage, PenaltyDecision}  # the card: channels.telegram.penalties
+    # the card: channels.telegram.penalties; scheduled reports go to email and Slack only
+    assert set(telegram.RENDERERS) == set(KINDS) - {Triage, PenaltyDecision, ReportDelivery}
     assert set(slack.RENDERERS) == set(KINDS) - set(CUSTOMER_MESSAGES.values())  # customers are never on Slack
-    assert set(TEXTS) == set(KINDS) - {Triage}
+    assert set(TEXTS) == set(KINDS) - {Triage, ReportDelivery}
 
 
 def test_a_digest_of_the_first_version_still_renders() -> None:

@@ -12,7 +12,8 @@ import pytest
 
 from bot.ports.payloads import (KINDS, Ack, Alert, BasePayload, Closing, Digest, Extension, Followup,
                                  InvalidPayload, OutboxDead, PenaltyClientNotice, PenaltyDecision,
-                                 PenaltyEvidenceRequest, PenaltyPaymentAuthorization, Reply, Triage, parse)
+                                 PenaltyEvidenceRequest, PenaltyPaymentAuthorization, Reply, ReportDelivery, Triage,
+                                 parse)
 from bot.penalties.notices import PenaltyNotices
 from bot.pqrs.followups import followup_notices
 from bot.pqrs.notices import Notifier
@@ -99,6 +100,12 @@ STORED: dict[str, tuple[type[BasePayload], dict[str, Any]]] = {
     "penalty_payment_authorization": (PenaltyPaymentAuthorization, {
         "kind": "penalty_payment_authorization", **_PENALTY, "decided_by": "slack:U0BOSS", "reason": "ok",
         "subject": "Pagar la penalidad #9", "text": "Autorizado", "auto_submitted": True}),
+    "report": (ReportDelivery, {
+        "kind": "report", "report": "client", "period": "2026-Q4", "client": "Cliente S.A.", "language": "es",
+        "subject": "Informe de ANS · Cliente S.A. · 2026-Q4", "text": "Adjunto va el informe",
+        "files": [{"file_id": 1, "filename": "informe.xlsx",
+                   "content_type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+                  {"file_id": 2, "filename": "informe.pdf", "content_type": "application/pdf"}]}),
 }
 
 
