@@ -185,14 +185,6 @@ MESSAGES: dict[str, str] = {
                              "in Excel and PDF. This message was generated automatically."),
     "schedule.file.monthly": "monthly-report-{period}",
     "schedule.file.client": "sla-report-{client}-{period}",
-    "schedule.subject.monthly": "Monthly PQR report · {period}",
-    "schedule.subject.client": "SLA report · {client} · {period}",
-    "schedule.text.monthly": ("Attached is the monthly PQR report for {period} ({start} to {end}), in Excel and "
-                              "PDF. This message was generated automatically."),
-    "schedule.text.client": ("Attached is the SLA report of {client} for the period {period} ({start} to {end}), "
-                             "in Excel and PDF. This message was generated automatically."),
-    "schedule.file.monthly": "monthly-report-{period}",
-    "schedule.file.client": "sla-report-{client}-{period}",
     "intake.named_by_other": "{sender}, who is not this case's customer, wrote naming it: filed as {radicado}.",
     "intake.ack_withheld_dmarc": ("No acknowledgment was sent: the company mail server reports that the sender's "
                                   "DMARC check failed (the sender may be forged)."),

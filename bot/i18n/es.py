@@ -192,14 +192,6 @@ MESSAGES: dict[str, str] = {
                              "{end}), en Excel y en PDF. Este mensaje se generó automáticamente."),
     "schedule.file.monthly": "informe-mensual-{period}",
     "schedule.file.client": "informe-ans-{client}-{period}",
-    "schedule.subject.monthly": "Informe mensual de PQR · {period}",
-    "schedule.subject.client": "Informe de ANS · {client} · {period}",
-    "schedule.text.monthly": ("Adjunto va el informe mensual de PQR de {period} (del {start} al {end}), en Excel "
-                              "y en PDF. Este mensaje se generó automáticamente."),
-    "schedule.text.client": ("Adjunto va el informe de ANS de {client} para el periodo {period} (del {start} al "
-                             "{end}), en Excel y en PDF. Este mensaje se generó automáticamente."),
-    "schedule.file.monthly": "informe-mensual-{period}",
-    "schedule.file.client": "informe-ans-{client}-{period}",
     "intake.named_by_other": "{sender}, que no es el cliente de este caso, escribió mencionándolo: se radicó como {radicado}.",
     "intake.ack_withheld_dmarc": ("No se envió acuse de recibo: el servidor de correo de la empresa informa que la "
                                   "verificación DMARC del remitente falló (el remitente puede estar suplantado)."),
