@@ -16,7 +16,7 @@ __all__ = ["VERBS", "CANONICAL_VERBS", "GrammarError", "ParsedCommand", "fold", 
 
 CANONICAL_VERBS: tuple[str, ...] = (
     "help", "new", "list", "show", "assign", "take", "reply", "note",
-    "status", "close", "reopen", "due", "penalty", "contract", "stats", "cause",
+    "status", "close", "reopen", "due", "penalty", "contract", "stats", "cause", "kpis",
 )
 
 _ALIASES: dict[str, tuple[str, ...]] = {
@@ -36,6 +36,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "contract": ("contrato",),
     "stats": ("estadisticas", "estadísticas"),
     "cause": ("causa",),
+    "kpis": ("indicadores",),
 }
 
 #: alias -> canonical verb (canonical verbs map to themselves). Lookups go through `_fold()`, so

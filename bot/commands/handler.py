@@ -142,7 +142,7 @@ class CommandHandler:
         return Reply(text=self.help_text(), language=self.lang)
 
     def help_text(self) -> str:
-        return t(self.lang, "help") + "\n" + t(self.lang, "help.cause")
+        return t(self.lang, "help") + "\n" + t(self.lang, "help.cause") + "\n" + t(self.lang, "help.kpis")
 
     async def _show(self, cmd: ParsedCommand, actor: str, now: dt.datetime) -> Reply:
         pqr = await self.service.show(self._radicado(cmd))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from domain.attachments import Attachment
+from domain.files import FileData
 from domain.pqr import Direction, Pqr, SlaState
 
 
@@ -68,6 +69,11 @@ class Reply:
     ok: bool = True
     language: str = "es"
     extra: dict[str, str] = field(default_factory=dict)
+    # A title and (label, value) figures a chat may show as a table (Slack: section fields); the
+    # text says the same. `files`: to post with the answer (a chart), where the chat can.
+    title: str | None = None
+    facts: tuple[tuple[str, str], ...] = ()
+    files: tuple[FileData, ...] = ()
 
     @classmethod
     def refusal(cls, text: str, *, language: str) -> Reply:

@@ -35,6 +35,21 @@ def kpi_lines(doc: dict[str, Any], lang: str) -> list[str]:
     ]
 
 
+def kpi_facts(doc: dict[str, Any], lang: str) -> tuple[tuple[str, str], ...]:
+    """The main figures as (label, value) pairs, for a chat's table."""
+    fr, rd = doc["first_response_hours"], doc["resolution_business_days"]
+    return (
+        (t(lang, "kpis.fact.filed"), format_number(doc["filed"], lang)),
+        (t(lang, "kpis.fact.answered"), format_number(doc["answered"], lang)),
+        (t(lang, "kpis.fact.on_time"), _pct(doc["on_time_pct"], lang)),
+        (t(lang, "kpis.fact.ans"), _pct(doc["ans_compliance_pct"], lang)),
+        (t(lang, "kpis.fact.first_response"), f"{_num(fr['median'], lang)} / {_num(fr['p90'], lang)}"),
+        (t(lang, "kpis.fact.resolution"), f"{_num(rd['median'], lang)} / {_num(rd['p90'], lang)}"),
+        (t(lang, "kpis.fact.open"), format_number(doc["open_at_end"], lang)),
+        (t(lang, "kpis.fact.breached"), format_number(doc["breached_open"], lang)),
+    )
+
+
 def client_lines(doc: dict[str, Any], lang: str) -> list[str]:
     """A `report client` document: the compliance, each target, the breaches' count."""
     lines = [t(lang, "kpis.client", client=doc["client"], period=doc["period"],

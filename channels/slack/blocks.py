@@ -160,7 +160,11 @@ def render_reply(reply: Reply, commands: CommandHandler, *, list_args: str = "")
     """`{"text", "blocks"}` for a command's reply."""
     lang = reply.language
     blocks: list[Block] = []
-    if "total" in reply.extra:                       # a list
+    if reply.facts:                                  # figures: a header and a table of fields
+        blocks.append({"type": "header", "text": _plain(reply.title or reply.text.split("\n", 1)[0])})
+        fields = [_mrkdwn(f"*{escape(label)}*\n{escape(value)}") for label, value in reply.facts]
+        blocks += [{"type": "section", "fields": fields[i:i + 10]} for i in range(0, len(fields), 10)]
+    elif "total" in reply.extra:                     # a list
         header, *_ = reply.text.split("\n", 1)
         blocks.append(_section(f"*{escape(header)}*"))
         blocks += [_section(card_line(c, commands, lang)) for c in reply.cards]

@@ -21,6 +21,7 @@ from bot.commands.replies import Visibility
 from bot.i18n import t
 from bot.pqrs.service import FilingRequest
 from domain.attachments import AttachmentNotFound
+from domain.files import FileData
 from domain.errors import DomainError, InvalidTransition, NotFound
 
 from channels.slack import blocks, modals
@@ -100,6 +101,20 @@ class SlackListeners:
                       response_type="in_channel" if public else "ephemeral", replace_original=False)
         if report:
             await self.penalties.post_chart(command.get("channel_id"), reply)
+        await self._post_files(command.get("channel_id"), reply.files, reply.title or "")
+
+    async def _post_files(self, channel: str | None, files: tuple[FileData, ...], title: str) -> None:
+        """Upload a reply's files (a chart) into the channel the command ran in (files_upload_v2)."""
+        for f in files:
+            if not channel:
+                return
+            try:
+                await self.client.files_upload_v2(channel=channel, file=f.data, filename=f.filename,
+                                                  title=title or f.filename)
+            except SlackApiError as exc:
+                log.warning("slack: %s not posted: %s", f.filename, exc.response.get("error"))
+            except SlackClientError as exc:
+                log.warning("slack: %s not posted: %s", f.filename, exc)
 
     @staticmethod
     def _wants_form(text: str) -> bool:
