@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from bot.reports.indicators import IndicatorService
 from bot.reports.service import ReportService
+from bot.reports.verbs import ReportVerbs
 from bot.clock import Clock, system_clock
 from bot.commands.handler import CommandHandler
 from bot.config import Config, ConfigError
@@ -39,6 +40,8 @@ if TYPE_CHECKING:       # the channel packages are imported only when a channel 
     from channels.email.adapter import EmailChannel
     from channels.slack import SlackChannel
     from channels.telegram import TelegramChannel
+    from channels.web.server import WebChannel
+    from bot.access.service import AccessService
     from domain.pqr_types import PqrType
 
 
@@ -74,8 +77,11 @@ def build(config: Config, *, db: Database | None = None, clock: Clock = system_c
     penalties = PenaltyService(database, roles=roles, contracts=contracts,
                                notices=penalty_notices(config, policy.calendar))
     penalty_verbs = PenaltyCommands(penalties, contracts, language=config.language).verbs()
-    commands = CommandHandler(service, roles, language=config.language, extra_verbs=penalty_verbs)
-    reports = ReportService(IndicatorService(database, policy.calendar), contracts, penalties, policy.calendar)
+    indicators = IndicatorService(database, policy.calendar)
+    report_verbs = ReportVerbs(indicators, language=config.language).verbs()
+    commands = CommandHandler(service, roles, language=config.language, extra_verbs=penalty_verbs | report_verbs,
+                              causes=config.causes)
+    reports = ReportService(indicators, contracts, penalties, policy.calendar)
     return App(config=config, db=database, service=service, commands=commands, roles=roles, notifier=notifier,
                clock=clock, penalties=penalties, contracts=contracts, reports=reports)
 
@@ -121,7 +127,35 @@ def channels(app: App) -> list[ChannelAdapter]:
         adapters.append(slack_channel(app))
     if cfg.telegram.enabled:
         adapters.append(telegram_channel(app))
+    if app.config.web.enabled:
+        adapters.append(web_channel(app))
     return adapters
+
+
+def access_service(app: App) -> AccessService:
+    """Tokens, sign-in links, sessions and rate counts (the web, the API, `pqrbot token`)."""
+    from bot.access.service import AccessService
+    return AccessService(app.db, app.roles, session_hours=app.config.web.session_hours)
+
+
+def web_channel(app: App) -> WebChannel:
+    """The web (public form and tracking, staff pages, API, /healthz, /metrics) on `web.host:port`."""
+    from channels.web.server import WebChannel
+    from channels.web.services import WebServices
+
+    async def healthy() -> bool:
+        try:
+            async with app.db.uow(readonly=True) as uow:
+                await uow.leases.holder("scheduler", now=app.clock())
+            return True
+        except Exception:
+            return False
+
+    services = WebServices(pqrs=app.service, commands=app.commands, reports=app.reports, penalties=app.penalties,
+                           access=access_service(app), roles=app.roles, clock=app.clock,
+                           language=app.config.language, config=app.config.web, healthy=healthy,
+                           causes=dict(app.config.causes))
+    return WebChannel(services)
 
 
 def console_channel(app: App, identity: str | None = None) -> ConsoleChannel:

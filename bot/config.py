@@ -206,6 +206,39 @@ class Channels(_Model):
     telegram: TelegramChannel = TelegramChannel()
 
 
+class FormRateLimit(_Model):
+    per_ip_per_hour: int = Field(20, ge=1)
+
+
+class WebForm(_Model):
+    enabled: bool = True
+    max_files: int = Field(5, ge=0, le=20)
+    max_file_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    rate_limit: FormRateLimit = FormRateLimit()
+
+
+class Web(_Model):
+    """The web (channels/web): the public form and tracking, the staff pages, the API, /healthz
+    and /metrics, on one port. `public_url` is how people reach it (sign-in links use it)."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    public_url: str = "http://127.0.0.1:8080"
+    session_hours: int = Field(12, ge=1, le=24 * 30)
+    privacy_policy_url: str | None = None
+    form: WebForm = WebForm()
+    # Proxies in front of the web whose X-Forwarded-For is believed (the client IP for rate limits).
+    trusted_proxies: tuple[str, ...] = ()
+
+    @field_validator("public_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("public_url starts with http:// or https://")
+        return value.rstrip("/")
+
+
 class Digest(_Model):
     time: dt.time = dt.time(8, 0)
     slack_channel: str | None = "C0MANAGERS"
@@ -306,6 +339,7 @@ class Config(_Model):
     causes: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_CAUSES))
     close_requires_cause: bool = False
     reports: Reports = Reports()
+    web: Web = Web()
 
     @field_validator("causes")
     @classmethod

@@ -217,7 +217,11 @@ async def serve(app: App, *, stop: asyncio.Event | None = None, log_setup: logs.
         log.info("pqrbot running (%s)", ", ".join(a.name for a in adapters) or "no channels")
         if log_setup is not None and log_setup.file is not None:
             smtp = next((getattr(a, "address", None) for a in started if a.name == "email"), None)
-            _say(banner(app.config, smtp=smtp, outgoing=outgoing_mail_dir(app.config), log_file=log_setup.file))
+            web = next((a for a in started if a.name == "web"), None)
+            web_address = getattr(web, "address", None)
+            web_url = f"http://{web_address[0]}:{web_address[1]}" if web_address else None
+            _say(banner(app.config, smtp=smtp, outgoing=outgoing_mail_dir(app.config), log_file=log_setup.file,
+                        web_url=web_url))
         for console in consoles:
             await _start(console, app.config)
             started.append(console)

@@ -270,6 +270,53 @@ class ReportFileStore(Protocol):
         """The outbox dedupe keys among `keys` that a row already carries (sent or not)."""
 
 
+@dataclass(frozen=True)
+class ApiToken:
+    """A REST API token as listed (its secret is never stored, only its hash)."""
+
+    name: str
+    role: str
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None = None
+    last_used_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class WebSession:
+    """A live staff session: who, the CSRF token its forms carry, until when."""
+
+    identity: str
+    csrf: str
+    expires_at: dt.datetime
+
+
+class AccessStore(Protocol):
+    """The web's shared state (`storage.repositories.access`)."""
+
+    async def add_token(self, name: str, role: str, token_hash: str, *, now: dt.datetime) -> bool: ...
+
+    async def token_by_hash(self, token_hash: str, *, now: dt.datetime) -> ApiToken | None: ...
+
+    async def tokens(self) -> list[ApiToken]: ...
+
+    async def revoke_token(self, name: str, *, now: dt.datetime) -> bool: ...
+
+    async def add_login(self, token_hash: str, identity: str, *, now: dt.datetime, expires_at: dt.datetime) -> None: ...
+
+    async def use_login(self, token_hash: str, *, now: dt.datetime) -> str | None: ...
+
+    async def add_session(self, token_hash: str, identity: str, csrf: str, *, now: dt.datetime,
+                          expires_at: dt.datetime) -> None: ...
+
+    async def session(self, token_hash: str, *, now: dt.datetime) -> WebSession | None: ...
+
+    async def end_session(self, token_hash: str, *, now: dt.datetime) -> None: ...
+
+    async def end_sessions_of(self, identity: str, *, now: dt.datetime) -> int: ...
+
+    async def hit(self, key: str, *, now: dt.datetime, window: dt.timedelta) -> int: ...
+
+
 class UnitOfWork(Protocol):
     """`async with db.uow() as uow:` — everything rolls back unless `await uow.commit()`."""
 
@@ -308,6 +355,9 @@ class UnitOfWork(Protocol):
 
     @property
     def indicators(self) -> IndicatorStore: ...
+
+    @property
+    def access(self) -> AccessStore: ...
 
     @property
     def report_files(self) -> ReportFileStore: ...

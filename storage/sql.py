@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.repositories.audit import SqlAuditLog, SqlInboundKeys
+from storage.repositories.access import SqlAccess
 from storage.repositories.indicators import SqlIndicators
 from storage.repositories.customers import SqlCustomerRepository
 from storage.repositories.mail import SqlMailStore
@@ -79,6 +80,7 @@ class SqlUnitOfWork:
     penalties: SqlPenaltyRepository
     contracts: SqlContractStore
     indicators: SqlIndicators
+    access: SqlAccess
     report_files: SqlReportFiles
 
     def __init__(self, engine: AsyncEngine, *, readonly: bool = False, gate: WriteGate | None = None,
@@ -116,6 +118,7 @@ class SqlUnitOfWork:
         self.penalties = SqlPenaltyRepository(conn, readonly=self.readonly)
         self.contracts = SqlContractStore(conn)
         self.indicators = SqlIndicators(conn)
+        self.access = SqlAccess(conn)
         self.report_files = SqlReportFiles(conn)
         return self
 

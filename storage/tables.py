@@ -319,3 +319,45 @@ report_files = Table(
     Column("data", LargeBinary, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
 )
+
+# -- the web: API tokens, one-time sign-in links, staff sessions, per-key rate counts (0009) -------
+
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("id", BigId, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("role", String(20), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),   # sha256 hex; the token is shown once
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime),
+    Column("last_used_at", UtcDateTime),
+)
+
+web_logins = Table(
+    "web_logins", metadata,
+    Column("id", BigId, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("identity", String(400), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime),
+)
+
+web_sessions = Table(
+    "web_sessions", metadata,
+    Column("id", BigId, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("identity", String(400), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime),
+)
+
+rate_events = Table(
+    "rate_events", metadata,
+    Column("id", BigId, primary_key=True),
+    Column("key", String(400), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_rate_events_key_at", "key", "at"),
+)

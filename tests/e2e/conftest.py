@@ -20,7 +20,7 @@ def workdir(tmp_path: Path) -> Path:
     cfg = {
         "database": {"url": f"sqlite+aiosqlite:///{tmp_path}/pqr.db"},
         "roles": {"staff": ["slack:U0STAFF"], "managers": ["slack:U0BOSS"]},
-        "channels": {"console": {"enabled": False}, "email": {"enabled": False}},
+        "web": {"port": 0}, "channels": {"console": {"enabled": False}, "email": {"enabled": False}},
     }
     (tmp_path / "config.yaml").write_text(json.dumps(cfg))
     return tmp_path

@@ -27,7 +27,7 @@ def _free_port() -> int:
 def test_sigkill_mid_burst_loses_no_acknowledged_message(tmp_path: Path) -> None:
     port = _free_port()
     cfg = {"database": {"url": f"sqlite+aiosqlite:///{tmp_path}/pqr.db"},
-           "channels": {"console": {"enabled": False},
+           "web": {"port": 0}, "channels": {"console": {"enabled": False},
                         "email": {"listen": {"host": "127.0.0.1", "port": port},
                                   "relay": {"host": "127.0.0.1", "port": _free_port()}}}}
     config = tmp_path / "config.json"

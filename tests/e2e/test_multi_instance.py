@@ -105,7 +105,7 @@ class Cluster:
         path.write_text(json.dumps({
             "database": {"url": self.pg_url},
             "roles": {"staff": [f"slack:{STAFF}", f"slack:{AGENT}"], "managers": ["slack:U0BOSS"]},
-            "channels": {"console": {"enabled": False}, "email": {"enabled": False},
+            "web": {"port": 0}, "channels": {"console": {"enabled": False}, "email": {"enabled": False},
                          "telegram": {"enabled": False},
                          "slack": {"enabled": True, "mode": "http", "http": {"host": "127.0.0.1", "port": port},
                                    "api_base_url": self.slack.api_base_url, "triage_channel": "C0TRIAGE"}},

@@ -77,7 +77,7 @@ def test_run_refuses_to_start_with_a_clear_reason(workdir: Path) -> None:
         port = busy.getsockname()[1]
         cfg = workdir / "busy.yaml"
         cfg.write_text(json.dumps({"database": {"url": f"sqlite+aiosqlite:///{workdir}/pqr.db"},
-                                   "channels": {"console": {"enabled": False},
+                                   "web": {"port": 0}, "channels": {"console": {"enabled": False},
                                                 "email": {"listen": {"host": "127.0.0.1", "port": port}}}}))
         out = subprocess.run([sys.executable, "-m", "bot", "--config", str(cfg), "run"], cwd=workdir,
                              capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
@@ -85,7 +85,7 @@ def test_run_refuses_to_start_with_a_clear_reason(workdir: Path) -> None:
     assert "the email channel could not start" in out.stderr and "Traceback" not in out.stderr
 
     cfg.write_text(json.dumps({"database": {"url": f"sqlite+aiosqlite:///{workdir}/pqr.db"},
-                               "channels": {"console": {"enabled": False}, "email": {"enabled": False},
+                               "web": {"port": 0}, "channels": {"console": {"enabled": False}, "email": {"enabled": False},
                                             "slack": {"enabled": True, "bot_token_env": "PQRBOT_TEST_NO_SUCH_VAR"}}}))
     env = {k: v for k, v in os.environ.items() if k != "PQRBOT_TEST_NO_SUCH_VAR"}
     out = subprocess.run([sys.executable, "-m", "bot", "--config", str(cfg), "run"], cwd=workdir,

@@ -87,7 +87,7 @@ class DefaultsCluster(Cluster):
         path.write_text(json.dumps({
             "database": {"url": self.pg_url},
             "roles": {"staff": ["slack:U0STAFF"], "managers": ["slack:U0BOSS"]},
-            "channels": {"console": {"enabled": False}, "telegram": {"enabled": False},
+            "web": {"port": 0}, "channels": {"console": {"enabled": False}, "telegram": {"enabled": False},
                          "email": {"enabled": True, "listen": {"host": "127.0.0.1", "port": free_port() if port else 0},
                                    "relay": {"host": "127.0.0.1", "port": self.relay.port}},
                          "slack": {"enabled": True, "mode": "http", "http": {"host": "127.0.0.1", "port": port},

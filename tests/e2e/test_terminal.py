@@ -143,7 +143,7 @@ def newcomer(tmp_path: Path) -> tuple[Path, int]:
     port = _free_port()
     config = tmp_path / "config.yaml"
     config.write_text(json.dumps({"database": {"url": f"sqlite+aiosqlite:///{tmp_path}/data/pqrbot.db"},
-                                  "channels": {"email": {"listen": {"host": "127.0.0.1", "port": port}}}}))
+                                  "web": {"port": 0}, "channels": {"email": {"listen": {"host": "127.0.0.1", "port": port}}}}))
     return config, port
 
 

@@ -1,0 +1,75 @@
+"""The web channel: uvicorn serving the app on the running event loop (no thread), started and
+stopped with the other adapters. It takes no outbox rows: what the web says is its answer."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Iterator
+
+import uvicorn
+
+from bot.ports import Permanent
+from bot.ports.payloads import OutboxPayload
+from channels.web.app import asgi
+from channels.web.services import WebServices
+
+log = logging.getLogger(__name__)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: `pqrbot run` owns SIGTERM/SIGINT and stops every
+    adapter itself (uvicorn would catch them and raise them again once it stopped)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class WebChannel:
+    """`ChannelAdapter` for the web. `address` is (host, port) once listening; `url` the public URL."""
+
+    name = "web"
+
+    def __init__(self, services: WebServices) -> None:
+        cfg = services.config
+        self.services = services
+        self.config = cfg
+        limit = max(cfg.form.max_file_bytes, 1024 * 1024)      # the whole request, files included
+        self.app = asgi(services, max_body=limit)
+        self.address: tuple[str, int] | None = None
+        self._server: _Server | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def url(self) -> str:
+        return self.config.public_url
+
+    async def start(self) -> None:
+        """Listen on `web.host:web.port` (0: a free port); logs the address once bound."""
+        sock = socket.socket(socket.AF_INET6 if ":" in self.config.host else socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.config.host, self.config.port))
+        host, port = sock.getsockname()[:2]
+        self.address = (str(host), int(port))
+        config = uvicorn.Config(self.app, lifespan="off", log_config=None, access_log=False,
+                                server_header=False, proxy_headers=False)
+        self._server = _Server(config)
+        self._task = asyncio.create_task(self._server.serve(sockets=[sock]), name="web")
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()            # raises what stopped it
+            await asyncio.sleep(0.01)
+        log.info("web: listening on http://%s:%d", *self.address)
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def send(self, destination: str, payload: OutboxPayload) -> str | None:
+        raise Permanent("the web does not deliver outbox rows")
