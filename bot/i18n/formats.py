@@ -22,7 +22,9 @@ from functools import lru_cache
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
+from babel.dates import format_skeleton
 from babel.numbers import format_decimal
+from babel.numbers import format_percent
 from babel.units import format_unit
 
 LOCALES: dict[str, str] = {"es": "es_CO", "en": "en"}
@@ -78,3 +80,23 @@ def format_file_size(size: int, lang: str) -> str:
         if size >= scale:
             return format_unit(size / scale, unit, length="short", format="#,##0.#", locale=locale_for(lang))
     return format_unit(size, "digital-byte", length="short", format="#,##0", locale=locale_for(lang))
+
+
+def format_number(value: int | float | Decimal, lang: str, *, places: int = 0) -> str:
+    """`1.234` / `12,5` (es) or `1,234` / `12.5` (en): a count or a measure grouped and separated
+    by the locale, with exactly `places` decimals."""
+    pattern = "#,##0" + ("." + "0" * places if places else "")
+    return format_decimal(value, format=pattern, locale=locale_for(lang))
+
+
+def format_percentage(pct: int | float | Decimal, lang: str, *, places: int = 1) -> str:
+    """`87,5%` (es) or `87.5%` (en): a percentage carried as 0–100 (as the reports carry them) in
+    the locale's percent pattern, with exactly `places` decimals so that a column lines up."""
+    base = locale_for(lang).percent_formats[None].pattern
+    pattern = base.replace("#,##0", "#,##0." + "0" * places, 1) if places else base
+    return format_percent(Decimal(str(pct)) / 100, format=pattern, locale=locale_for(lang))
+
+
+def format_month(day: dt.date, lang: str) -> str:
+    """`noviembre de 2026` (es) or `November 2026` (en): the month of `day`, as CLDR writes it."""
+    return format_skeleton("yMMMM", day, locale=locale_for(lang))
