@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from bot.process import logs
 from bot.process.banner import banner, database_shown
 from bot.bootstrap import App, build, channels, outgoing_mail_dir
+from bot.bootstrap import scheduler as make_scheduler
 from bot.clock import Clock
 from bot.config import Config, ConfigError
 from bot.process.port_holder import in_use
@@ -26,7 +27,6 @@ from channels.console.adapter import ConsoleChannel
 from bot.i18n import t, tn
 from bot.ports.payloads import OutboxDead
 from bot.outbox.worker import DeadLetterHook, OutboxWorker, RetryPolicy
-from bot.sla.scheduler import Scheduler
 from storage.db import CHECKPOINT_EVERY_S
 from storage.ports import Database, OutboxItem
 from bot.ports import ChannelAdapter
@@ -210,7 +210,7 @@ async def serve(app: App, *, stop: asyncio.Event | None = None, log_setup: logs.
                              cap=dt.timedelta(seconds=out.max_delay_seconds))
         worker = OutboxWorker(app.db, senders, app.clock, policy=policy, poll=out.poll_seconds,
                               on_dead=dead_letter_alert(app), wake=app.outbox_wake)
-        scheduler = Scheduler(app.db, app.config, app.service, app.clock)
+        scheduler = make_scheduler(app)          # with the scheduled reports job
         tasks = [asyncio.create_task(worker.run(stop), name="outbox-worker"),
                  asyncio.create_task(scheduler.run(stop), name="scheduler"),
                  asyncio.create_task(checkpoints(app.db, stop), name="checkpoints")]
