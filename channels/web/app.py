@@ -5,6 +5,7 @@ shares — security headers on every response, request bodies capped, errors as 
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -86,7 +87,9 @@ def create_app(services: WebServices) -> FastAPI:
 
     @app.middleware("http")
     async def headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
         response: Response = await call_next(request)
+        ops.observe(request, response, time.perf_counter() - started)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response
