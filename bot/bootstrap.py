@@ -79,8 +79,12 @@ def build(config: Config, *, db: Database | None = None, clock: Clock = system_c
     penalty_verbs = PenaltyCommands(penalties, contracts, language=config.language).verbs()
     indicators = IndicatorService(database, policy.calendar)
     report_verbs = ReportVerbs(indicators, language=config.language).verbs()
-    commands = CommandHandler(service, roles, language=config.language, extra_verbs=penalty_verbs | report_verbs,
-                              causes=config.causes)
+    from bot.access.service import AccessService     # `/pqr web`: the same AccessService as access_service(app)
+    from bot.access.verbs import AccessVerbs
+    access = AccessService(database, roles, session_hours=config.web.session_hours)
+    access_verbs = AccessVerbs(access, config.web.public_url, language=config.language).verbs()
+    commands = CommandHandler(service, roles, language=config.language,
+                              extra_verbs=penalty_verbs | report_verbs | access_verbs, causes=config.causes)
     reports = ReportService(indicators, contracts, penalties, policy.calendar)
     return App(config=config, db=database, service=service, commands=commands, roles=roles, notifier=notifier,
                clock=clock, penalties=penalties, contracts=contracts, reports=reports)
@@ -154,7 +158,7 @@ def web_channel(app: App) -> WebChannel:
     services = WebServices(pqrs=app.service, commands=app.commands, reports=app.reports, penalties=app.penalties,
                            access=access_service(app), roles=app.roles, clock=app.clock,
                            language=app.config.language, config=app.config.web, healthy=healthy,
-                           causes=dict(app.config.causes))
+                           causes=dict(app.config.causes), form_secret=os.environ.get("PQRBOT_WEB_SECRET"))
     return WebChannel(services)
 
 

@@ -16,7 +16,7 @@ __all__ = ["VERBS", "CANONICAL_VERBS", "GrammarError", "ParsedCommand", "fold", 
 
 CANONICAL_VERBS: tuple[str, ...] = (
     "help", "new", "list", "show", "assign", "take", "reply", "note",
-    "status", "close", "reopen", "due", "penalty", "contract", "stats", "cause", "kpis",
+    "status", "close", "reopen", "due", "penalty", "contract", "stats", "cause", "kpis", "web",
 )
 
 _ALIASES: dict[str, tuple[str, ...]] = {

@@ -142,7 +142,7 @@ class CommandHandler:
         return Reply(text=self.help_text(), language=self.lang)
 
     def help_text(self) -> str:
-        return t(self.lang, "help") + "\n" + t(self.lang, "help.cause") + "\n" + t(self.lang, "help.kpis")
+        return "\n".join(t(self.lang, key) for key in ("help", "help.cause", "help.kpis", "help.web"))
 
     async def _show(self, cmd: ParsedCommand, actor: str, now: dt.datetime) -> Reply:
         pqr = await self.service.show(self._radicado(cmd))
@@ -164,6 +164,11 @@ class CommandHandler:
             lines.append(t(self.lang, "list_more", more=total - shown))
         return Reply(text="\n".join(lines), cards=cards, language=self.lang,
                      extra={"total": str(total), "offset": str(flt.offset)})
+
+    def list_filter(self, args: tuple[str, ...], actor: str, now: dt.datetime) -> tuple[PqrFilter, list[str]]:
+        """The filter and title words of `list ARGS` (the web's queue reads the same words);
+        `Refusal` for a word that is no filter (answer it with `refusal`)."""
+        return self._list_filter(args, actor, now)
 
     def _list_filter(self, args: tuple[str, ...], actor: str, now: dt.datetime) -> tuple[PqrFilter, list[str]]:
         statuses: tuple[Status, ...] | None = None
