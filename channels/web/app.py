@@ -34,18 +34,21 @@ SECURITY_HEADERS = {
 
 
 class BodyLimit:
-    """Refuse a request body over `limit` bytes with 413, by Content-Length or while reading."""
+    """Refuse a request body over its limit with 413, by Content-Length or while reading: the
+    public form (`POST /`) may carry its files (`form_limit`), everything else `limit`."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, form_limit: int | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.form_limit = form_limit or limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.form_limit if scope.get("path") == "/" else self.limit
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+        if declared is not None and declared.isdigit() and int(declared) > limit:
             await _too_large(scope, send)
             return
         seen = 0
@@ -55,7 +58,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     raise _BodyTooLarge
             return message
 
@@ -70,9 +73,16 @@ class _BodyTooLarge(Exception):
 
 
 async def _too_large(scope: Scope, send: Send) -> None:
-    body = b'{"error": "too_large", "detail": "request body too large"}'
+    """JSON under /api; elsewhere a short page in both languages (no request was read to tell)."""
+    if str(scope.get("path", "")).startswith("/api/"):
+        body, kind = b'{"error": "too_large", "detail": "request body too large"}', b"application/json"
+    else:
+        body = ("<!doctype html><meta charset=utf-8><title>413</title><h1>El envío es demasiado grande</h1>"
+                "<p>Reduzca el tamaño o el número de archivos e intente de nuevo.</p><hr lang=en>"
+                "<p lang=en>The submission is too large: send fewer or smaller files.</p>").encode()
+        kind = b"text/html; charset=utf-8"
     await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+                "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -102,7 +112,7 @@ def create_app(services: WebServices) -> FastAPI:
                                 status_code=exc.status_code, headers=getattr(exc, "headers", None))
         lang = language(request, default)
         message = exc.detail if isinstance(exc.detail, str) and exc.status_code not in (404, 405) else \
-            t(lang, f"web.error.{exc.status_code}" if exc.status_code in (403, 404, 405) else "web.error.other")
+            t(lang, f"web.error.{exc.status_code}" if exc.status_code in (403, 404, 405) else "web.error.generic")
         return error_page(lang, exc.status_code, message)
 
     @app.exception_handler(RequestValidationError)
@@ -126,9 +136,9 @@ def create_app(services: WebServices) -> FastAPI:
     return app
 
 
-def asgi(services: WebServices, *, max_body: int) -> ASGIApp:
-    """The app behind the body limit (what uvicorn serves)."""
-    return BodyLimit(create_app(services), max_body)
+def asgi(services: WebServices, *, max_body: int, max_form: int | None = None) -> ASGIApp:
+    """The app behind the body limits (what uvicorn serves)."""
+    return BodyLimit(create_app(services), max_body, max_form)
 
 
 def _error_code(status: int) -> str:

@@ -27,7 +27,6 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
-import os
 import secrets
 from collections.abc import Mapping
 from typing import Any
@@ -63,9 +62,10 @@ TRACK_FIELDS = ("radicado", "email")
 ACCEPT_ATTR = ",".join(f".{e}" for e in ACCEPTED)
 
 
-def form_secret() -> bytes:
-    """The key that signs form tokens: `PQRBOT_WEB_SECRET`, else a random key of this process."""
-    value = os.environ.get(SECRET_ENV, "").strip()
+def form_secret(configured: str | None) -> bytes:
+    """The key that signs form tokens: `PQRBOT_WEB_SECRET` (read by bootstrap), else a random key
+    of this process."""
+    value = (configured or "").strip()
     return value.encode("utf-8") if value else secrets.token_bytes(32)
 
 
@@ -124,7 +124,7 @@ def routes(services: WebServices) -> APIRouter:
     router = APIRouter()
     cfg = services.config
     filing = WebFilingService(services.pqrs)
-    tokens = FormTokens(form_secret())
+    tokens = FormTokens(form_secret(services.form_secret))
     types = tuple(PqrType)
 
     def instant(when: dt.datetime, lang: str) -> str:

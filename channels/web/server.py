@@ -37,8 +37,9 @@ class WebChannel:
         cfg = services.config
         self.services = services
         self.config = cfg
-        limit = max(cfg.form.max_file_bytes, 1024 * 1024)      # the whole request, files included
-        self.app = asgi(services, max_body=limit)
+        # Staff forms and the API carry text (1 MiB); the public form its files too.
+        form = cfg.form.max_files * cfg.form.max_file_bytes + 1024 * 1024
+        self.app = asgi(services, max_body=1024 * 1024, max_form=form)
         self.address: tuple[str, int] | None = None
         self._server: _Server | None = None
         self._task: asyncio.Task[None] | None = None

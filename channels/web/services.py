@@ -31,3 +31,4 @@ class WebServices:
     config: WebConfig
     healthy: Callable[[], Awaitable[bool]]
     causes: dict[str, str] = field(default_factory=dict)
+    form_secret: str | None = None      # PQRBOT_WEB_SECRET: signs the public form's tokens

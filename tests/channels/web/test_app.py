@@ -21,5 +21,11 @@ async def test_api_errors_are_json(web: WebWorld) -> None:
 
 
 async def test_a_body_over_the_limit_is_refused(web: WebWorld) -> None:
-    r = await web.client.post("/", content=b"x" * (11 * 1024 * 1024), headers={"Content-Type": "text/plain"})
+    r = await web.client.post("/api/v1/pqrs", content=b"x" * (10 * 1024 * 1024), headers={"Content-Type": "text/plain"})
+    assert r.status_code == 413 and r.json()["error"] == "too_large"
+    r = await web.client.post("/staff/pqr/X/note", content=b"x" * (10 * 1024 * 1024))
+    assert r.status_code == 413 and "demasiado grande" in r.text
+    form = web.web.config.form
+    r = await web.client.post("/", content=b"x" * (form.max_files * form.max_file_bytes + 2 * 1024 * 1024),
+                              headers={"Content-Type": "text/plain"})
     assert r.status_code == 413
