@@ -77,7 +77,7 @@ def build(config: Config, *, db: Database | None = None, clock: Clock = system_c
     penalties = PenaltyService(database, roles=roles, contracts=contracts,
                                notices=penalty_notices(config, policy.calendar))
     penalty_verbs = PenaltyCommands(penalties, contracts, language=config.language).verbs()
-    indicators = IndicatorService(database, policy.calendar)
+    indicators = IndicatorService(database, policy.calendar, clock)
     report_verbs = ReportVerbs(indicators, language=config.language).verbs()
     from bot.access.service import AccessService     # `/pqr web`: the same AccessService as access_service(app)
     from bot.access.verbs import AccessVerbs

@@ -18,6 +18,8 @@ Counting rules (the DESIGN.md definitions, made exact):
   first answered / closed in the period.
 - *backlog*: PQRs open at the end of the period by age: business days from the effective filing
   day to the period's last day (0–5, 6–10, 11–15, >15); *breached_open*: those past due then.
+  For a period still running (this month), "the end" is now: the backlog and the open PQRs past
+  due are counted as of the clock, not of a future midnight.
 - percentages 0–100 with one decimal, null where nothing counts."""
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections import defaultdict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,9 +95,10 @@ def backlog_thresholds(calendar: BusinessCalendar, last_day: dt.date) -> list[dt
 class IndicatorService:
     """Indicators on a storage `Database`, counted on the business `calendar`."""
 
-    def __init__(self, db: Database, calendar: BusinessCalendar) -> None:
+    def __init__(self, db: Database, calendar: BusinessCalendar, clock: Callable[[], dt.datetime] | None = None) -> None:
         self.db = db
         self.calendar = calendar
+        self.clock = clock          # "now", for a period that has not ended yet
 
     def bounds(self, start: dt.date, end: dt.date) -> Bounds:
         return Bounds.of(start, end, self.calendar)
@@ -104,12 +107,14 @@ class IndicatorService:
         """The `report kpis` document for [start, end) (local dates) and the slice."""
         b = self.bounds(start, end)
         cal = self.calendar
+        as_of = min(b.end, self.clock()) if self.clock is not None else b.end
+        last_day = cal.local(as_of - dt.timedelta(microseconds=1)).date()
         async with self.db.uow(readonly=True) as uow:
             store = uow.indicators
             filed = await store.filed(b.start, b.end, flt)
             answered = await store.answered(b.start, b.end, flt)
-            late_open = await store.open_late(b.end, flt)
-            bands, breached = await store.backlog(b.end, backlog_thresholds(cal, end - dt.timedelta(days=1)), flt)
+            late_open = await store.open_late(as_of, flt)
+            bands, breached = await store.backlog(as_of, backlog_thresholds(cal, last_day), flt)
             first = await store.first_response_hours(b.start, b.end, flt)
             resolution = await store.resolution_days(b.start, b.end, flt)
             extensions, reopened = await store.event_counts(b.start, b.end, flt)

@@ -154,3 +154,13 @@ async def test_the_monthly_report_consolidates(database: SqlDatabase, tmp_path: 
                                {"cause": "none", "area": "none", "count": 2},
                                {"cause": "entrega", "area": "none", "count": 1}]
     assert m["penalties"]["count"] == 0 and m["nps"] is None
+
+
+async def test_a_running_period_counts_its_backlog_as_of_now(database: SqlDatabase, tmp_path: Path) -> None:
+    app = make_app(database, tmp_path)         # the clock: Tuesday 1 December 09:00
+    await build_month(app)
+    k = await app.reports.indicators.kpis(dt.date(2026, 12, 1), dt.date(2027, 1, 1))
+    # F (27 Nov, extended to 30 Dec) is 2 business days old today and not yet due; counted as of
+    # 1 January it would be 21 days old and past due.
+    assert k["backlog_age"] == {"0-5": 1, "6-10": 0, "11-15": 0, ">15": 1}
+    assert (k["open_at_end"], k["breached_open"]) == (2, 1)
