@@ -16,6 +16,7 @@ from bot.cli import contracts as contracts_cli
 from bot.cli import doctor as doctor_cli
 from bot.cli import penalties as penalty_cli
 from bot.cli import reports as reports_cli
+from bot.cli import tokens as tokens_cli
 from bot.cli.output import (CLI_ACTOR, Parser, Refused, cli_log, email_arg, instant_arg, integer_arg, language,
                             log_location, not_utf8, print_json)
 from bot.commands.handler import cause_key
@@ -101,6 +102,7 @@ def parser(lang: str = "es") -> argparse.ArgumentParser:
 
     reports_cli.add_parsers(penalty_cli.add_parsers(sub, lang), lang)
     contracts_cli.add_parsers(sub)
+    tokens_cli.add_parsers(sub, lang)
     doctor_cli.add_parser(sub)
 
     console = sub.add_parser("console", help="a local chat with the /pqr grammar")
@@ -210,6 +212,7 @@ async def _dispatch(app: App, args: argparse.Namespace) -> None:
     handlers: dict[str, Callable[[App, argparse.Namespace], Awaitable[None]]] = {
         "db": _db_upgrade, "pqr": _pqr, "digest": _digest, "console": _console, "outbox": _outbox,
         "penalty": penalty_cli.penalty, "report": reports_cli.report, "contracts": contracts_cli.contracts,
+        "token": tokens_cli.tokens,
     }
     try:
         await app.db.upgrade()
