@@ -317,6 +317,54 @@ class AccessStore(Protocol):
     async def hit(self, key: str, *, now: dt.datetime, window: dt.timedelta) -> int: ...
 
 
+@dataclass(frozen=True)
+class InboxItem:
+    """One inbound mail in the durable inbox: the raw bytes with their envelope, where it came
+    from (`source` smtp | imap, the IMAP `account`), and what became of it."""
+
+    source: str
+    received_at: dt.datetime
+    data: bytes
+    mail_from: str | None = None
+    rcpt_tos: tuple[str, ...] = ()
+    client: str | None = None
+    account: str | None = None
+    message_id: str | None = None
+    subject: str | None = None
+    id: int | None = None
+    status: str = "pending"
+    reason: str | None = None
+    attempts: int = 0
+    next_attempt_at: dt.datetime | None = None
+    radicado: str | None = None
+
+
+class InboxStore(Protocol):
+    """The durable queue of inbound mail (`storage.repositories.inbox`)."""
+
+    async def append_many(self, items: Sequence[InboxItem], *, now: dt.datetime) -> list[int]: ...
+
+    async def claim(self, *, now: dt.datetime, limit: int, lease: dt.timedelta) -> list[InboxItem]: ...
+
+    async def mark(self, item_id: int, status: str, *, now: dt.datetime, reason: str | None = None,
+                   radicado: str | None = None) -> None: ...
+
+    async def failed(self, item_id: int, *, reason: str, now: dt.datetime, retry_at: dt.datetime | None) -> None: ...
+
+    async def list(self, *, status: str | None = None, limit: int = 100) -> builtins.list[InboxItem]: ...
+
+    async def get(self, item_id: int) -> InboxItem | None: ...
+
+    async def retry(self, item_id: int, *, now: dt.datetime) -> bool: ...
+
+    async def depth(self) -> dict[str, int]: ...
+
+    async def imap_position(self, account: str, folder: str) -> tuple[int, int] | None: ...
+
+    async def set_imap_position(self, account: str, folder: str, *, uidvalidity: int, last_uid: int,
+                                now: dt.datetime) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """`async with db.uow() as uow:` — everything rolls back unless `await uow.commit()`."""
 
@@ -358,6 +406,9 @@ class UnitOfWork(Protocol):
 
     @property
     def access(self) -> AccessStore: ...
+
+    @property
+    def inbox(self) -> InboxStore: ...
 
     @property
     def report_files(self) -> ReportFileStore: ...

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.repositories.audit import SqlAuditLog, SqlInboundKeys
 from storage.repositories.access import SqlAccess
+from storage.repositories.inbox import SqlInbox
 from storage.repositories.indicators import SqlIndicators
 from storage.repositories.customers import SqlCustomerRepository
 from storage.repositories.mail import SqlMailStore
@@ -81,6 +82,7 @@ class SqlUnitOfWork:
     contracts: SqlContractStore
     indicators: SqlIndicators
     access: SqlAccess
+    inbox: SqlInbox
     report_files: SqlReportFiles
 
     def __init__(self, engine: AsyncEngine, *, readonly: bool = False, gate: WriteGate | None = None,
@@ -119,6 +121,7 @@ class SqlUnitOfWork:
         self.contracts = SqlContractStore(conn)
         self.indicators = SqlIndicators(conn)
         self.access = SqlAccess(conn)
+        self.inbox = SqlInbox(conn)
         self.report_files = SqlReportFiles(conn)
         return self
 

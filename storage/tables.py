@@ -361,3 +361,36 @@ rate_events = Table(
     Column("at", UtcDateTime, nullable=False),
     Index("ix_rate_events_key_at", "key", "at"),
 )
+
+# -- the durable inbox of inbound mail and the IMAP accounts' positions (0010) ---------------------
+
+inbox = Table(
+    "inbox", metadata,
+    Column("id", BigId, primary_key=True),
+    Column("source", String(10), nullable=False),            # smtp | imap
+    Column("account", String(100)),                          # the IMAP account's name
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("mail_from", String(400)),                         # the envelope sender ('' for <>)
+    Column("rcpt_tos", Json, nullable=False),
+    Column("client", String(100)),                            # the SMTP client's address
+    Column("message_id", String(998)),
+    Column("subject", Text),
+    Column("data", LargeBinary, nullable=False),
+    Column("status", String(20), nullable=False, server_default="pending"),
+    Column("reason", Text),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("claimed_until", UtcDateTime),
+    Column("radicado", String(64)),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_inbox_status_next_attempt_at", "status", "next_attempt_at"),
+)
+
+imap_positions = Table(
+    "imap_positions", metadata,
+    Column("account", String(100), primary_key=True),
+    Column("folder", String(200), primary_key=True),
+    Column("uidvalidity", BigInteger, nullable=False),
+    Column("last_uid", BigInteger, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
