@@ -32,6 +32,7 @@ from storage.db import make_database
 from storage.ports import Database
 
 if TYPE_CHECKING:       # the channel packages are imported only when a channel is built
+    from bot.intake.inbox import Inbox
     from bot.intake.service import IntakeService
     from bot.ports import ChannelAdapter
     from bot.reports.files import StoredReportFiles
@@ -59,6 +60,8 @@ class App:
     reports: ReportService
     # Set when new outbox rows were committed, so the worker sends them without waiting to poll.
     outbox_wake: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set when raw mail was committed to the inbox, so the intake worker files it without polling.
+    inbox_wake: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 def build(config: Config, *, db: Database | None = None, clock: Clock = system_clock) -> App:
@@ -198,6 +201,13 @@ def intake_for(app: App, *, default_type: PqrType | None = None,
                          reopen_closed=email.reopen_closed if reopen_closed is None else reopen_closed,
                          on_commit=app.outbox_wake.set, ack_limit=limit,
                          staff=lambda who: staff_destinations(app.config, who))
+
+
+def inbox_for(app: App) -> Inbox:
+    """Where SMTP and IMAP append raw mail (committed before the sender is let go); each commit
+    wakes the intake worker."""
+    from bot.intake.inbox import Inbox
+    return Inbox(app.db, app.clock, wake=app.inbox_wake)
 
 
 def slack_channel(app: App) -> SlackChannel:
