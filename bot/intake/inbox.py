@@ -3,7 +3,9 @@ sender is let go (the SMTP `250`, the IMAP move), then left to the intake worker
 
 Concurrent appends share transactions (`GroupCommitter`): every SMTP session's message and every
 IMAP batch waiting while one commit runs go in the next one, with one INSERT for all of them, so
-the commits per second stay flat while the messages per commit grow with the load."""
+the commits per second stay flat while the messages per commit grow with the load.
+
+Channels may not import storage (the import-linter contract): they take `InboxItem` from here."""
 
 from __future__ import annotations
 
@@ -59,4 +61,4 @@ class Inbox:
         return out
 
 
-__all__: Sequence[str] = ["Inbox"]
+__all__: Sequence[str] = ["Inbox", "InboxItem"]
