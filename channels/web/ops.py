@@ -82,7 +82,7 @@ class _Work(Collector):
 
 def routes(services: WebServices) -> APIRouter:
     """/healthz and /metrics."""
-    router = APIRouter()
+    router = APIRouter(include_in_schema=False)   # not the API: kept out of /api/openapi.json
 
     @router.get("/healthz", include_in_schema=False)
     async def healthz() -> Response:

@@ -121,7 +121,7 @@ def _safe_url(url: str | None) -> str | None:
 
 def routes(services: WebServices) -> APIRouter:
     """`GET|POST /` (the filing form) and `GET|POST /consulta` (tracking)."""
-    router = APIRouter()
+    router = APIRouter(include_in_schema=False)   # pages, not the API: kept out of /api/openapi.json
     cfg = services.config
     filing = WebFilingService(services.pqrs)
     tokens = FormTokens(form_secret(services.form_secret))

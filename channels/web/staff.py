@@ -88,7 +88,7 @@ class Ctx:
 def routes(services: WebServices) -> APIRouter:
     """The sign-in, sign-out and staff routes."""
     pages = StaffPages(services)
-    router = APIRouter()
+    router = APIRouter(include_in_schema=False)   # pages, not the API: kept out of /api/openapi.json
     router.add_api_route("/login/{token}", pages.login, methods=["GET"], include_in_schema=False)
     router.add_api_route("/logout", pages.logout, methods=["POST"], include_in_schema=False)
     router.add_api_route(SIGN_IN, pages.sign_in_page, methods=["GET"], include_in_schema=False)
