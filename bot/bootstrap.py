@@ -34,6 +34,8 @@ from storage.ports import Database
 if TYPE_CHECKING:       # the channel packages are imported only when a channel is built
     from bot.intake.inbox import Inbox
     from bot.intake.service import IntakeService
+    from bot.intake.worker import IntakeWorker
+    from bot.ports.mail import RawMailReader
     from bot.ports import ChannelAdapter
     from bot.reports.files import StoredReportFiles
     from bot.sla.scheduler import Scheduler
@@ -173,14 +175,15 @@ def console_channel(app: App, identity: str | None = None) -> ConsoleChannel:
 
 
 def email_channel(app: App) -> EmailChannel:
-    """The SMTP server in; the relay out, or with no relay `data/mail/outgoing/` beside the database;
-    scheduled reports go out with their files attached (`report_files`)."""
+    """The SMTP server in (to the inbox, which the intake worker files); the relay out, or with no
+    relay `data/mail/outgoing/` beside the database; scheduled reports go out with their files
+    attached (`report_files`)."""
     from channels.email.reports import ReportingEmailChannel
     auth = app.config.channels.email.auth
     if auth.username_env and auth.password_env:    # SMTP AUTH asked for: both secrets must be set
         _secret("channels.email.auth.username_env", auth.username_env, "SMTP AUTH user name")
         _secret("channels.email.auth.password_env", auth.password_env, "SMTP AUTH password")
-    return ReportingEmailChannel(app.config.channels.email, intake_for(app), app.clock,
+    return ReportingEmailChannel(app.config.channels.email, inbox_for(app), app.clock,
                                  report_files=report_files(app), outgoing=outgoing_mail_dir(app.config))
 
 
@@ -208,6 +211,27 @@ def inbox_for(app: App) -> Inbox:
     wakes the intake worker."""
     from bot.intake.inbox import Inbox
     return Inbox(app.db, app.clock, wake=app.inbox_wake)
+
+
+def mail_reader(app: App) -> RawMailReader:
+    """How the intake worker reads a raw inbound mail: the email channel's parser, loop filter
+    and trust checks, as `channels.email` configures them."""
+    from channels.email.reader import EmailReader
+    return EmailReader.of(app.config.channels.email)
+
+
+def intake_worker(app: App, *, reader: RawMailReader | None = None) -> IntakeWorker:
+    """The worker that files the inbox (`inbox` settings); it wakes the outbox worker when it
+    queues acknowledgments, and tells the Slack triage channel (when Slack is on) of an item
+    that failed for good."""
+    from bot.intake.worker import InboxRetry, IntakeWorker
+    settings, slack = app.config.inbox, app.config.channels.slack
+    retry = InboxRetry(settings.max_attempts, dt.timedelta(seconds=settings.base_delay_seconds))
+    return IntakeWorker(app.db, intake_for(app), reader or mail_reader(app), app.clock, wake=app.inbox_wake,
+                        batch=settings.batch, lease=dt.timedelta(seconds=settings.lease_seconds),
+                        poll=settings.poll_seconds, retry=retry,
+                        triage_channel=slack.triage_channel if slack.enabled else None,
+                        language=app.config.language, on_commit=app.outbox_wake.set)
 
 
 def slack_channel(app: App) -> SlackChannel:

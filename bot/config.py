@@ -264,6 +264,15 @@ class OutboxSettings(_Model):
     poll_seconds: float = Field(1, gt=0, le=60)
 
 
+class InboxSettings(_Model):
+    """The intake worker that files the durable inbox (raw inbound mail)."""
+    batch: int = Field(256, ge=1, le=5000)              # items claimed and filed per transaction
+    lease_seconds: float = Field(60, gt=0, le=3600)     # a claimed batch is another worker's after this
+    poll_seconds: float = Field(1, gt=0, le=60)         # besides being woken by each SMTP commit
+    max_attempts: int = Field(5, ge=1, le=100)          # then `failed`, and the triage channel is told
+    base_delay_seconds: float = Field(30, gt=0)         # doubling after each failed attempt
+
+
 class Contracts(_Model):
     # YAML files with clients, contracts (ANS) and areas; relative paths from the working directory.
     files: tuple[str, ...] = ()
@@ -340,6 +349,7 @@ class Config(_Model):
     close_requires_cause: bool = False
     reports: Reports = Reports()
     web: Web = Web()
+    inbox: InboxSettings = InboxSettings()
 
     @field_validator("causes")
     @classmethod

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from bot.process import logs
 from bot.process.banner import banner, database_shown
-from bot.bootstrap import App, build, channels, outgoing_mail_dir
+from bot.bootstrap import App, build, channels, intake_worker, outgoing_mail_dir
 from bot.bootstrap import scheduler as make_scheduler
 from bot.clock import Clock
 from bot.config import Config, ConfigError
@@ -212,6 +212,7 @@ async def serve(app: App, *, stop: asyncio.Event | None = None, log_setup: logs.
                               on_dead=dead_letter_alert(app), wake=app.outbox_wake)
         scheduler = make_scheduler(app)          # with the scheduled reports job
         tasks = [asyncio.create_task(worker.run(stop), name="outbox-worker"),
+                 asyncio.create_task(intake_worker(app).run(stop), name="intake-worker"),
                  asyncio.create_task(scheduler.run(stop), name="scheduler"),
                  asyncio.create_task(checkpoints(app.db, stop), name="checkpoints")]
         log.info("pqrbot running (%s)", ", ".join(a.name for a in adapters) or "no channels")

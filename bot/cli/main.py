@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.cli import contracts as contracts_cli
 from bot.cli import doctor as doctor_cli
+from bot.cli import inbox as inbox_cli
 from bot.cli import penalties as penalty_cli
 from bot.cli import reports as reports_cli
 from bot.cli import tokens as tokens_cli
@@ -103,6 +104,7 @@ def parser(lang: str = "es") -> argparse.ArgumentParser:
     reports_cli.add_parsers(penalty_cli.add_parsers(sub, lang), lang)
     contracts_cli.add_parsers(sub)
     tokens_cli.add_parsers(sub, lang)
+    inbox_cli.add_parsers(sub, lang)
     doctor_cli.add_parser(sub)
 
     console = sub.add_parser("console", help="a local chat with the /pqr grammar")
@@ -212,7 +214,7 @@ async def _dispatch(app: App, args: argparse.Namespace) -> None:
     handlers: dict[str, Callable[[App, argparse.Namespace], Awaitable[None]]] = {
         "db": _db_upgrade, "pqr": _pqr, "digest": _digest, "console": _console, "outbox": _outbox,
         "penalty": penalty_cli.penalty, "report": reports_cli.report, "contracts": contracts_cli.contracts,
-        "token": tokens_cli.tokens,
+        "token": tokens_cli.tokens, "inbox": inbox_cli.inbox,
     }
     try:
         await app.db.upgrade()

@@ -37,6 +37,30 @@ class Inbox:
             return []
         return await self.committer.submit(tuple(items))
 
+    async def items(self, *, status: str | None = None, limit: int = 100) -> list[InboxItem]:
+        """Newest first, without the raw bytes (`pqrbot inbox list`)."""
+        async with self.db.uow(readonly=True) as uow:
+            return await uow.inbox.list(status=status, limit=limit)
+
+    async def item(self, item_id: int) -> InboxItem | None:
+        """One item with its raw bytes, or None."""
+        async with self.db.uow(readonly=True) as uow:
+            return await uow.inbox.get(item_id)
+
+    async def depth(self) -> dict[str, int]:
+        """How many items each status holds."""
+        async with self.db.uow(readonly=True) as uow:
+            return await uow.inbox.depth()
+
+    async def retry(self, item_id: int) -> bool:
+        """A failed (or pending) item due again now, its attempts kept; False when there is none such."""
+        async with self.db.uow() as uow:
+            ok = await uow.inbox.retry(item_id, now=self.clock())
+            await uow.commit()
+        if ok:
+            self._committed()
+        return ok
+
     async def stop(self) -> None:
         """Commit what is queued, then stop."""
         await self.committer.stop()

@@ -135,6 +135,43 @@ class IntakeService:
         returns once committed. Raises when storage fails (the sender should retry)."""
         return await self.committer.submit(_Item(msg, pqr_type, kept_aside))
 
+    async def receive_many_in(self, uow: UnitOfWork, items: Sequence[tuple[IncomingMessage, PqrType | None, str | None]]
+                              ) -> list[IntakeResult | Exception]:
+        """File, join or keep each (message, type, kept-aside reason) inside the caller's unit of
+        work, which the caller commits (with its own records: the intake worker marks each inbox
+        item in the same transaction). As a group commit's batch: the bulk path first, in a
+        savepoint; then the others one by one, each in its own savepoint, so a message that fails
+        rolls back alone and comes back as its exception."""
+        batch = [_Item(msg, pqr_type, kept_aside) for msg, pqr_type, kept_aside in items]
+        done: Sequence[IntakeResult | None] = [None] * len(batch)
+        if len(batch) > 1:
+            try:
+                async with uow.savepoint():
+                    done = await self._process_many(uow, batch)
+            except Exception:
+                log.exception("intake: the bulk path failed for %d message(s); filing them one by one", len(batch))
+                done = [None] * len(batch)
+        out: list[IntakeResult | Exception] = []
+        for item, result in zip(batch, done, strict=True):
+            if result is not None:
+                out.append(result)
+                continue
+            try:
+                async with uow.savepoint():
+                    out.append(await self._process(uow, item))
+            except Exception as exc:
+                out.append(await self._recover_in(uow, item, exc))
+        return out
+
+    async def _recover_in(self, uow: UnitOfWork, item: _Item, exc: Exception) -> IntakeResult | Exception:
+        try:
+            async with uow.savepoint():
+                recovered = await self._recover(uow, item, exc)
+        except Exception:
+            log.exception("intake: keeping a refused message aside failed")
+            return exc
+        return exc if recovered is None else recovered
+
     async def stop(self) -> None:
         """Commit what is queued, then stop."""
         await self.committer.stop()

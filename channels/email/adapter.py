@@ -1,18 +1,16 @@
-"""The email channel: SMTP in (to intake), outbox payloads out — to the relay, or written as
+"""The email channel: SMTP in (to the durable inbox), outbox payloads out — to the relay, or written as
 .eml files under the outgoing folder when no relay is configured (`channels.email.relay: null`)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from pathlib import Path
 
 from bot.clock import Clock
 from bot.config import EmailChannel as EmailConfig
-from bot.intake.service import IntakeService
+from bot.intake.inbox import Inbox
 from bot.ports import Retryable
 from bot.ports.payloads import OutboxPayload
-from channels.email.loops import LoopFilter, RateLimiter
 from channels.email.maildrop import MailDrop
 from channels.email.outbound import RelaySession, build_message
 from channels.email.server import SmtpHandler, SmtpServer
@@ -29,15 +27,12 @@ class EmailChannel:
 
     name = "email"
 
-    def __init__(self, cfg: EmailConfig, intake: IntakeService, clock: Clock, *,
+    def __init__(self, cfg: EmailConfig, inbox: Inbox, clock: Clock, *,
                  outgoing: Path = OUTGOING) -> None:
         self.cfg = cfg
-        self.intake = intake
+        self.inbox = inbox
         self.clock = clock
-        limiter = RateLimiter(cfg.rate_limit.max_messages, dt.timedelta(minutes=cfg.rate_limit.window_minutes))
-        self.loops = LoopFilter([cfg.address], limiter)
-        handler = SmtpHandler(intake, self.loops, cfg.domains, clock, trusted_authserv_id=cfg.trusted_authserv_id,
-                              exempt_clients=cfg.rate_limit.exempt_clients)
+        handler = SmtpHandler(inbox, cfg.domains, clock)
         self.server = SmtpServer(handler, cfg)
         self.address: tuple[str, int] | None = None
         # The relay (one kept-open connection, opened on the first send), or the .eml writer.
@@ -56,9 +51,9 @@ class EmailChannel:
                      self.outgoing.relay.port)
 
     async def stop(self) -> None:
-        """No new connections; commit what intake holds; then drop the remaining sessions."""
+        """No new connections; commit what the inbox holds; then drop the remaining sessions."""
         await self.server.close()
-        await self.intake.stop()
+        await self.inbox.stop()
         self.server.drop_sessions()
         await self.outgoing.close()
 

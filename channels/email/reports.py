@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.clock import Clock
 from bot.config import EmailChannel as EmailConfig
-from bot.intake.service import IntakeService
+from bot.intake.inbox import Inbox
 from bot.ports import Retryable
 from bot.ports.files import ReportFiles
 from bot.ports.payloads import OutboxPayload, ReportDelivery
@@ -19,9 +19,9 @@ from channels.email.outbound import build_report_message
 class ReportingEmailChannel(EmailChannel):
     """`EmailChannel` whose `send` also attaches a report's XLSX and PDF."""
 
-    def __init__(self, cfg: EmailConfig, intake: IntakeService, clock: Clock, *, report_files: ReportFiles,
+    def __init__(self, cfg: EmailConfig, inbox: Inbox, clock: Clock, *, report_files: ReportFiles,
                  outgoing: Path = OUTGOING) -> None:
-        super().__init__(cfg, intake, clock, outgoing=outgoing)
+        super().__init__(cfg, inbox, clock, outgoing=outgoing)
         self.report_files = report_files
 
     async def send(self, destination: str, payload: OutboxPayload) -> str | None:

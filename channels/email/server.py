@@ -1,8 +1,10 @@
 """The SMTP server (aiosmtpd, on the running event loop) and its handler.
 
-RCPT outside our domains: 550 (not a relay). Too big: 552 (aiosmtpd's SIZE limit). DATA: the
-message is parsed, run through the loop filter and handed to intake; `250` only once intake has
-committed it, `451` when storage fails, so the sending server tries again later."""
+RCPT outside our domains: 550 (not a relay). Too big: 552 (aiosmtpd's SIZE limit). DATA: the raw
+message and its envelope are appended to the durable inbox; `250 … queued as <inbox id>` only once
+that is committed, `451` when storage fails, so the sending server tries again later. Parsing, the
+loop filter and the trust checks happen afterwards, in the intake worker (`channels.email.reader`):
+the SMTP transaction only stores bytes."""
 
 from __future__ import annotations
 
@@ -10,39 +12,59 @@ import asyncio
 import hmac
 import logging
 import os
+import re
 import ssl
 import weakref
 from collections.abc import Iterable
-from dataclasses import replace
+from email.header import decode_header, make_header
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from bot.clock import Clock
 from bot.config import EmailChannel as EmailConfig
-from bot.intake.service import IntakeService
-from bot.ports import IncomingMessage
-from channels.email.loops import LoopFilter
-from channels.email.parse import CHANNEL, parse_bytes, pqr_type_from_subject, to_incoming
-from channels.email.trust import ack_quota, dmarc_passed
+from bot.intake.inbox import Inbox, InboxItem
 
 log = logging.getLogger(__name__)
 
 # Protocol answers (read by mail servers and shown in bounces), not catalogue texts.
 NOT_OURS = "550 5.7.1 Relaying denied: this server only takes mail for {domains}"
 TRY_LATER = "451 4.3.0 Temporary failure storing the message; please try again later"
-ACCEPTED = "250 2.0.0 OK: {what}"
+ACCEPTED = "250 2.0.0 OK: queued as {id}"
+
+# The header block, and the two headers the inbox shows before the worker has read the message.
+_HEAD_END = re.compile(rb"\r?\n\r?\n")
+_HEADER = {name: re.compile(rb"^" + name + rb"[ \t]*:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
+           for name in (b"message-id", b"subject")}
+MAIL_FROM_MAX = 400        # the inbox's column; a longer envelope sender is cut, not refused
+
+
+def _cheap_header(head: bytes, name: bytes) -> str | None:
+    """One header's value from the raw header block, unfolded, RFC 2047 words decoded; no MIME parse."""
+    found = _HEADER[name].search(head)
+    if found is None:
+        return None
+    value = " ".join(found.group(1).decode("utf-8", "replace").split())
+    if "=?" in value:
+        try:
+            value = str(make_header(decode_header(value)))
+        except Exception:  # a bad encoded word: shown as it came (the worker decodes leniently)
+            pass
+    return _text(value)
+
+
+def _text(value: str | None) -> str | None:
+    """Text storage takes: no NUL, no unpaired surrogate."""
+    if value is None:
+        return None
+    return value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
 
 
 class SmtpHandler:
-    """aiosmtpd handler: recipient check, then parse -> loop filter -> intake -> status line."""
+    """aiosmtpd handler: recipient check, then the raw message into the inbox -> status line."""
 
-    def __init__(self, intake: IntakeService, loops: LoopFilter, domains: Iterable[str], clock: Clock, *,
-                 trusted_authserv_id: str | None = None, exempt_clients: Iterable[str] = ()) -> None:
-        self.intake = intake
-        self.trusted_authserv_id = trusted_authserv_id
-        self.exempt_clients = tuple(exempt_clients)
-        self.loops = loops
+    def __init__(self, inbox: Inbox, domains: Iterable[str], clock: Clock) -> None:
+        self.inbox = inbox
         self.domains = {d.strip().lower() for d in domains}
         self.clock = clock
         self._failing: str | None = None        # the storage failure going on, if any
@@ -56,33 +78,25 @@ class SmtpHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        """Commit the message (filed, joined, duplicate or kept aside), then answer 250."""
+        """Commit the raw message to the inbox, then answer 250 with its inbox id."""
         raw = envelope.original_content or envelope.content or b""
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogateescape")
-        now = self.clock()
         mail_from = envelope.mail_from
+        end = _HEAD_END.search(raw)
+        head = raw[:end.start()] if end else raw
+        item = InboxItem(source="smtp", received_at=self.clock(), data=raw,
+                         mail_from=_text(mail_from[:MAIL_FROM_MAX]) if mail_from is not None else None,
+                         rcpt_tos=tuple(_text(r) or "" for r in envelope.rcpt_tos),
+                         client=str(session.peer[0])[:100] if isinstance(session.peer, tuple) and session.peer else None,
+                         message_id=_cheap_header(head, b"message-id"), subject=_cheap_header(head, b"subject"))
         try:
-            parsed = parse_bytes(raw)
-            incoming = to_incoming(parsed, raw, mail_from=mail_from, received_at=now)
-            address = incoming.sender.partition(":")[2] or None
-            client = session.peer[0] if isinstance(session.peer, tuple) and session.peer else None
-            incoming = replace(incoming, authenticated=dmarc_passed(parsed, self.trusted_authserv_id),
-                               ack_quota=ack_quota(client=client, mail_from=mail_from, author=address,
-                                                   exempt=self.exempt_clients))
-            reason = self.loops.reason(parsed, mail_from=mail_from, sender=address, now=now)
-            pqr_type = pqr_type_from_subject(incoming.subject)
-        except Exception as exc:  # unreadable mail is kept aside, not refused: it is evidence too
-            log.warning("email: unparseable message from %r: %s", mail_from, exc)
-            incoming = IncomingMessage(channel=CHANNEL, sender="email:", text="", received_at=now, raw=raw)
-            reason, pqr_type = f"unparseable: {type(exc).__name__}: {exc}"[:500], None
-        try:
-            result = await self.intake.receive(incoming, pqr_type=pqr_type, kept_aside=reason)
+            [queued] = await self.inbox.append([item])
         except Exception as exc:
             self._storage_failed(exc, mail_from)
             return TRY_LATER
         self._failing = None
-        return ACCEPTED.format(what=result.radicado or result.disposition)
+        return ACCEPTED.format(id=queued)
 
     def _storage_failed(self, exc: Exception, mail_from: str | None) -> None:
         """Log a failure to store: with its traceback the first time, then one line per message

@@ -16,10 +16,12 @@ from pathlib import Path
 import aiosmtplib
 import pytest
 
-from bot.bootstrap import build, intake_for
+from bot.bootstrap import build, inbox_for
 from bot.config import parse_config
+from bot.intake.worker import IntakeWorker
 from channels.email.adapter import EmailChannel
 from storage.db import SqlDatabase
+from tests.channels.email.conftest import filing, wait_until
 from tests.e2e.conftest import Run, as_json
 
 pytestmark = pytest.mark.slow
@@ -50,17 +52,23 @@ async def _mail_in(workdir: Path, mails: list[bytes]) -> None:
     db = SqlDatabase(cfg.database.url)
     await db.upgrade()
     app = build(cfg, db=db, clock=lambda: NOW)
-    channel = EmailChannel(cfg.channels.email, intake_for(app), app.clock)
+    channel = EmailChannel(cfg.channels.email, inbox_for(app), app.clock)
     await channel.start()
     try:
         assert channel.address is not None
-        for raw in mails:
-            async with aiosmtplib.SMTP(hostname="127.0.0.1", port=channel.address[1], timeout=30) as smtp:
-                errors, _ = await smtp.sendmail("ana@cliente.co", ["pqr@pqr.example.co"], raw)
-                assert not errors
+        async with filing(app) as filer:
+            for raw in mails:
+                async with aiosmtplib.SMTP(hostname="127.0.0.1", port=channel.address[1], timeout=30) as smtp:
+                    errors, _ = await smtp.sendmail("ana@cliente.co", ["pqr@pqr.example.co"], raw)
+                    assert not errors
+            await wait_until(lambda: _filed(filer, len(mails)))
     finally:
         await channel.stop()
         await db.dispose()
+
+
+async def _filed(filer: IntakeWorker, n: int) -> bool:
+    return filer.items >= n
 
 
 def test_show_lists_attachments_and_attachment_writes_the_same_bytes(pqrbot: Run, workdir: Path) -> None:

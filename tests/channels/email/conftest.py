@@ -1,5 +1,6 @@
 """The real email channel on loopback: pqrbot's SMTP server on a free port, a recording SMTP sink
-as the relay, a real database, and an outbox worker driven with a controlled clock."""
+as the relay, a real database, the intake worker filing the inbox, and an outbox worker driven with
+a controlled clock. `MailWorld.send` waits for the worker to file what it sent (`settle`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import datetime as dt
 import email
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
@@ -19,7 +21,9 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from bot.bootstrap import App, build
 from bot.config import parse_config
-from bot.bootstrap import intake_for
+from bot.bootstrap import inbox_for, intake_worker
+from bot.intake.service import IntakeService
+from bot.intake.worker import IntakeWorker
 from bot.outbox.worker import OutboxWorker
 from channels.email.adapter import EmailChannel
 from storage.db import SqlDatabase
@@ -59,6 +63,12 @@ class MailWorld:
     sink: Sink
     worker: OutboxWorker
     now: list[dt.datetime] = field(default_factory=lambda: [T0])
+    filer: IntakeWorker | None = None       # the intake worker filing the inbox
+
+    @property
+    def intake(self) -> IntakeService:
+        assert self.filer is not None
+        return self.filer.intake
 
     @property
     def port(self) -> int:
@@ -69,12 +79,35 @@ class MailWorld:
         self.now[0] += dt.timedelta(**delta)
 
     async def send(self, raw: str | bytes, *, mail_from: str = "ana@cliente.co",
-                   to: tuple[str, ...] = (PQR_ADDRESS,)) -> tuple[int, str]:
-        """One message over a fresh SMTP connection; returns the DATA (code, text)."""
+                   to: tuple[str, ...] = (PQR_ADDRESS,), settle: bool = True) -> tuple[int, str]:
+        """One message over a fresh SMTP connection; returns the DATA (code, text) once the
+        intake worker has filed it (`settle`; False: as soon as the SMTP answer comes)."""
         data = raw.encode("utf-8") if isinstance(raw, str) else raw
         async with aiosmtplib.SMTP(hostname="127.0.0.1", port=self.port, timeout=30) as smtp:
             errors, text = await smtp.sendmail(mail_from, list(to), data)
-            return (250 if not errors else 550), text
+        if settle:
+            await self.settle()
+        return (250 if not errors else 550), text
+
+    async def settle(self, timeout: float = 10.0) -> None:
+        """Wait until the inbox holds no item due now (what is left waits for a retry)."""
+        self.app.inbox_wake.set()
+
+        async def settled() -> bool:
+            async with self.app.db.uow(readonly=True) as uow:
+                pending = await uow.inbox.list(status="pending", limit=100_000)
+            return all(i.next_attempt_at is not None and i.next_attempt_at > self.now[0] for i in pending)
+
+        await wait_until(settled, timeout)
+
+    async def inbox(self, status: str | None = None) -> list[Any]:
+        """The inbox's items, newest first."""
+        async with self.app.db.uow(readonly=True) as uow:
+            return await uow.inbox.list(status=status, limit=100_000)
+
+    async def last(self) -> Any:
+        """The newest inbox item (what the last message sent became)."""
+        return (await self.inbox())[0]
 
     async def delivered(self) -> list[EmailMessage]:
         """Run the outbox once; the messages the relay took since the last call."""
@@ -136,14 +169,29 @@ async def make_world(db: SqlDatabase, *, config: dict[str, Any] | None = None,
     cfg = parse_config({"database": {"url": db.url}, **others, "channels": channels})
     now = [T0]
     app = build(cfg, db=db, clock=lambda: now[0])
-    channel = EmailChannel(cfg.channels.email, intake_for(app), app.clock)
+    channel = EmailChannel(cfg.channels.email, inbox_for(app), app.clock)
     await channel.start()
     worker = OutboxWorker(db, {"email": channel}, app.clock)
     try:
-        yield MailWorld(app=app, channel=channel, sink=sink, worker=worker, now=now)
+        async with filing(app) as filer:
+            yield MailWorld(app=app, channel=channel, sink=sink, worker=worker, now=now, filer=filer)
     finally:
         await channel.stop()
         await sink.stop()
+
+
+@asynccontextmanager
+async def filing(app: App) -> AsyncIterator[IntakeWorker]:
+    """The intake worker of `app`, running (woken by each inbox commit) until the block ends."""
+    filer = intake_worker(app)
+    stop = asyncio.Event()
+    task = asyncio.create_task(filer.run(stop), name="intake-worker")
+    try:
+        yield filer
+    finally:
+        stop.set()
+        await task
+        await filer.intake.stop()
 
 
 @pytest.fixture

@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
-from bot.bootstrap import build, intake_for
+from bot.bootstrap import build, inbox_for
 from bot.config import parse_config
 from bot.outbox.worker import OutboxWorker
 from channels.email.adapter import EmailChannel
 from domain.pqr import Direction
 from storage.db import SqlDatabase
-from tests.channels.email.conftest import PQR_ADDRESS, T0, MailWorld, Sink
+from tests.channels.email.conftest import PQR_ADDRESS, T0, MailWorld, Sink, filing
 
 RAD1 = "PQR-2026-000001"
 INVOICE = b"%PDF-1.4 factura de noviembre " * 60          # 1,800 bytes
@@ -35,11 +35,12 @@ async def limited_world(db: SqlDatabase, **limits: int) -> AsyncIterator[MailWor
                                                "relay": {"host": "127.0.0.1", "port": sink.port}}}})
     now = [T0]
     app = build(cfg, db=db, clock=lambda: now[0])
-    channel = EmailChannel(cfg.channels.email, intake_for(app), app.clock)
+    channel = EmailChannel(cfg.channels.email, inbox_for(app), app.clock)
     await channel.start()
     try:
-        yield MailWorld(app=app, channel=channel, sink=sink, worker=OutboxWorker(db, {"email": channel}, app.clock),
-                        now=now)
+        async with filing(app) as filer:
+            yield MailWorld(app=app, channel=channel, sink=sink, worker=OutboxWorker(db, {"email": channel}, app.clock),
+                            now=now, filer=filer)
     finally:
         await channel.stop()
         await sink.stop()
@@ -77,7 +78,7 @@ async def test_a_file_over_the_limit_is_left_out_and_both_sides_are_told(small_f
     world = small_files
     code, answer = await world.send(with_files([("factura.pdf", "application/pdf", INVOICE),
                                                 ("escaneo <grande>.tiff", "image/tiff", SCAN)]))
-    assert code == 250 and RAD1 in answer
+    assert code == 250 and (await world.last()).radicado == RAD1
     pqr = await world.pqr(RAD1)
     first = pqr.messages[0]
     assert first.body.startswith("Adjunto la factura")
@@ -100,7 +101,7 @@ async def test_a_follow_up_with_a_file_over_the_limit_joins_and_the_customer_is_
     await acks(world)
     code, answer = await world.send(with_files([("escaneo.tiff", "image/tiff", SCAN)], subject=f"Re: [{RAD1}]",
                                                message_id="<a2@cliente.co>", body="Va el escaneo."))
-    assert code == 250 and RAD1 in answer
+    assert code == 250 and (await world.last()).radicado == RAD1
     pqr = await world.pqr(RAD1)
     assert [m.body for m in pqr.messages if m.direction is Direction.IN] == [
         "Adjunto la factura y el escaneo.", "Va el escaneo."]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.bootstrap import build, intake_for
+from bot.bootstrap import build, inbox_for
 from bot.config import parse_config
 from bot.outbox.worker import OutboxWorker
 from bot.ports import Retryable
@@ -20,7 +20,7 @@ from channels.email.adapter import EmailChannel
 from channels.email.maildrop import MailDrop, file_name
 from channels.email.outbound import build_message
 from storage.db import SqlDatabase
-from tests.channels.email.conftest import PQR_ADDRESS, T0, MailWorld, mail
+from tests.channels.email.conftest import PQR_ADDRESS, T0, MailWorld, filing, mail
 
 
 def reply(n: int, message_id: str | None = None) -> Reply:
@@ -36,11 +36,12 @@ async def dropping(sqlite_database: SqlDatabase, tmp_path: Path) -> AsyncIterato
     assert cfg.channels.email.relay is None
     now = [T0]
     app = build(cfg, db=sqlite_database, clock=lambda: now[0])
-    channel = EmailChannel(cfg.channels.email, intake_for(app), app.clock, outgoing=tmp_path / "outgoing")
+    channel = EmailChannel(cfg.channels.email, inbox_for(app), app.clock, outgoing=tmp_path / "outgoing")
     await channel.start()
     try:
         worker = OutboxWorker(sqlite_database, {"email": channel}, app.clock)
-        yield MailWorld(app=app, channel=channel, sink=None, worker=worker, now=now)  # no relay, no sink
+        async with filing(app) as filer:
+            yield MailWorld(app=app, channel=channel, sink=None, worker=worker, now=now, filer=filer)  # no relay, no sink
     finally:
         await channel.stop()
 
@@ -49,7 +50,7 @@ async def test_the_acknowledgment_is_written_as_an_eml_file_and_the_outbox_row_i
         dropping: MailWorld, tmp_path: Path) -> None:
     code, text = await dropping.send(mail())
     assert code == 250
-    radicado = text.split()[-1]
+    radicado = (await dropping.last()).radicado
     assert await dropping.worker.run_once() == 1
     files = list((tmp_path / "outgoing").iterdir())
     assert [f.suffix for f in files] == [".eml"]          # no temp file left
@@ -86,7 +87,7 @@ async def test_a_folder_that_cannot_be_written_is_a_retryable_outage(sqlite_data
     cfg = parse_config({"database": {"url": sqlite_database.url},
                         "channels": {"console": {"enabled": False}, "email": {"listen": {"host": "127.0.0.1", "port": 0}}}})
     app = build(cfg, db=sqlite_database, clock=lambda: T0)
-    channel = EmailChannel(cfg.channels.email, intake_for(app), app.clock, outgoing=blocked / "outgoing")
+    channel = EmailChannel(cfg.channels.email, inbox_for(app), app.clock, outgoing=blocked / "outgoing")
     with pytest.raises(Retryable) as caught:
         await channel.send("ana@cliente.co", reply(1))
     assert caught.value.channel_down and "cannot write outgoing mail" in str(caught.value)

@@ -16,7 +16,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from bot.bootstrap import build
 from bot.config import Relay, parse_config
-from bot.bootstrap import intake_for
+from bot.bootstrap import inbox_for
 from bot.ports.payloads import Reply
 from bot.ports import Permanent, Retryable
 from channels.email.adapter import EmailChannel
@@ -259,7 +259,7 @@ async def test_email_channel_reuses_the_connection_and_stop_closes_it(sink: Coun
                                      "email": {"listen": {"host": "127.0.0.1", "port": 0},
                                                "relay": {"host": "127.0.0.1", "port": sink.port}}}})
     app = build(cfg, db=sqlite_database, clock=lambda: T0)
-    channel = EmailChannel(cfg.channels.email, intake_for(app), app.clock)
+    channel = EmailChannel(cfg.channels.email, inbox_for(app), app.clock)
     await channel.start()
     try:
         for n in range(3):

@@ -8,7 +8,7 @@ import pytest
 
 from bot.pqrs.service import INTAKE_ACTOR
 from channels.email.adapter import EmailChannel
-from bot.bootstrap import intake_for
+from bot.bootstrap import inbox_for
 from domain.pqr_types import Status
 from storage.db import SqlDatabase
 from tests.channels.email.conftest import PQR_ADDRESS, MailWorld, mail, make_world
@@ -16,9 +16,11 @@ from tests.channels.email.conftest import PQR_ADDRESS, MailWorld, mail, make_wor
 RAD1, RAD2 = "PQR-2026-000001", "PQR-2026-000002"
 
 
-def radicado(answer: str) -> str:
-    """The radicado an SMTP `250 … OK: PQR-…` answer names."""
-    return answer.split()[-1]
+async def radicado(world: MailWorld) -> str:
+    """The radicado the last message sent became (its inbox item's)."""
+    found = (await world.last()).radicado
+    assert isinstance(found, str), found
+    return found
 
 
 async def notes(world: MailWorld, rad: str) -> list[str]:
@@ -39,7 +41,7 @@ async def test_the_address_comes_from_the_address_part_only(any_world: MailWorld
                                                             address: str) -> None:
     code, answer = await any_world.send(mail(sender=from_value), mail_from="env@cliente.co")
     assert code == 250
-    pqr = await any_world.pqr(radicado(answer))
+    pqr = await any_world.pqr(await radicado(any_world))
     assert pqr.customer.email == address
     [ack] = await any_world.delivered()
     assert ack["To"] == address
@@ -54,7 +56,7 @@ async def test_a_stranger_naming_a_radicado_files_a_new_pqr_that_names_it(any_wo
     code, answer = await any_world.send(
         mail(f"Re: [{RAD1}] más datos", "Soy otra persona", sender="Eve <eve@evil.co>",
              message_id="<e1@evil.co>"), mail_from="eve@evil.co")
-    assert radicado(answer) == RAD2
+    assert await radicado(any_world) == RAD2
     first, second = await any_world.pqr(RAD1), await any_world.pqr(RAD2)
     assert [m.body for m in first.messages if m.author != INTAKE_ACTOR] == ["Me cobraron dos veces la factura."]
     assert second.customer.email == "eve@evil.co"
@@ -70,7 +72,7 @@ async def test_a_stranger_does_not_reopen_a_closed_pqr(any_world: MailWorld) -> 
     await any_world.app.service.close(RAD1, "Resuelto", actor="slack:U0STAFF", now=any_world.now[0])
     code, answer = await any_world.send(mail(f"[{RAD1}] reabran", sender="eve@evil.co", message_id="<e2@evil.co>"),
                                         mail_from="eve@evil.co")
-    assert radicado(answer) == RAD2
+    assert await radicado(any_world) == RAD2
     assert (await any_world.pqr(RAD1)).status is Status.CERRADA
 
 
@@ -82,14 +84,14 @@ async def test_a_header_joins_only_by_a_whole_id_we_stored(any_world: MailWorld)
         code, answer = await any_world.send(
             mail("hola", "¿qué pasó?", sender=sender, message_id=f"<g{n}@x.co>", headers={"In-Reply-To": guess}),
             mail_from=sender)
-        assert radicado(answer) != RAD1, sender
+        assert await radicado(any_world) != RAD1, sender
     code, answer = await any_world.send(
         mail("Re: acuse", "Respondo al acuse", message_id="<r1@cliente.co>", headers={"In-Reply-To": ack["Message-ID"]}))
-    assert radicado(answer) == RAD1                 # the acknowledgment's own id: the customer joins
+    assert await radicado(any_world) == RAD1                 # the acknowledgment's own id: the customer joins
     code, answer = await any_world.send(
         mail("Re: acuse", "yo también", sender="eve@evil.co", message_id="<r2@evil.co>",
              headers={"In-Reply-To": ack["Message-ID"]}), mail_from="eve@evil.co")
-    assert radicado(answer) != RAD1                 # …and a stranger who got hold of it does not
+    assert await radicado(any_world) != RAD1                 # …and a stranger who got hold of it does not
     pqr = await any_world.pqr(RAD1)
     assert [m.body for m in pqr.messages if m.author != INTAKE_ACTOR] == [
         "Me cobraron dos veces la factura.", "Respondo al acuse"]
@@ -100,7 +102,7 @@ async def test_the_customer_still_joins_by_tag_and_reopens(any_world: MailWorld)
     await any_world.app.service.close(RAD1, "Resuelto", actor="slack:U0STAFF", now=any_world.now[0])
     code, answer = await any_world.send(mail(f"Re: [{RAD1}] sigue mal", "Sigue igual", sender="ANA@Cliente.co",
                                              message_id="<a2@cliente.co>"))
-    assert radicado(answer) == RAD1
+    assert await radicado(any_world) == RAD1
     assert (await any_world.pqr(RAD1)).status is Status.REABIERTA
 
 
@@ -129,7 +131,7 @@ async def test_a_forwarded_bounce_is_kept_aside_and_reopens_nothing(any_world: M
     spec["subject"] = f"{spec.get('subject', 'Fuera de la oficina')} [{RAD1}]"
     code, answer = await any_world.send(mail(message_id="<bounce@otro.co>", **spec),  # type: ignore[arg-type]
                                         mail_from="buzon@empresa.co")   # forwarded: not a null sender
-    assert code == 250 and answer.endswith("kept_aside")
+    assert code == 250 and (await any_world.last()).status == "kept_aside"
     [kept] = await any_world.raws("kept_aside")
     assert kept.reason
     assert (await any_world.pqr(RAD1)).status is Status.CERRADA
@@ -139,19 +141,23 @@ async def test_a_forwarded_bounce_is_kept_aside_and_reopens_nothing(any_world: M
 async def test_a_person_writing_from_postmaster_still_files(any_world: MailWorld) -> None:
     code, answer = await any_world.send(mail("Queja por el servicio", sender="postmaster@otro.co"),
                                         mail_from="postmaster@otro.co")
-    assert "PQR-" in answer
+    assert ((await any_world.last()).radicado or "").startswith("PQR-")
 
 
 # -- 4. a reused Message-ID is a new message unless sender and content match -------------------
 
 async def test_a_reused_message_id_is_a_duplicate_only_when_it_is_a_resend(any_world: MailWorld) -> None:
     first = mail(body="primero", sender="ana@cliente.co", message_id="<1@localhost>")
-    assert radicado((await any_world.send(first))[1]) == RAD1
+    await any_world.send(first)
+    assert await radicado(any_world) == RAD1
     other = mail(body="segundo, distinto", sender="bob@otro.co", message_id="<1@localhost>")
-    assert radicado((await any_world.send(other, mail_from="bob@otro.co"))[1]) == RAD2
+    await any_world.send(other, mail_from="bob@otro.co")
+    assert await radicado(any_world) == RAD2
     changed = mail(body="tercero", sender="ana@cliente.co", message_id="<1@localhost>")
-    assert radicado((await any_world.send(changed))[1]) == "PQR-2026-000003"
-    assert (await any_world.send(first))[1].endswith("duplicate")          # the same mail again
+    await any_world.send(changed)
+    assert await radicado(any_world) == "PQR-2026-000003"
+    await any_world.send(first)
+    assert (await any_world.last()).status == "duplicate"          # the same mail again
     assert await any_world.counts() == {"filed": 3, "duplicate": 1}
 
 
@@ -165,6 +171,7 @@ async def _flood(world: MailWorld, n: int, *, envelope: str = "spammer@evil.co",
         for i in range(start, start + n):
             raw = mail(sender=f"victim{i}@third{i}.co", message_id=f"<s{i}@evil.co>")
             await smtp.sendmail(envelope, [PQR_ADDRESS], raw.encode())
+    await world.settle()
 
 
 async def test_a_backscatter_run_files_everything_and_acknowledges_up_to_the_limit(database: SqlDatabase) -> None:
@@ -186,7 +193,7 @@ async def test_a_backscatter_run_files_everything_and_acknowledges_up_to_the_lim
 
 async def test_the_limit_holds_across_instances(database: SqlDatabase) -> None:
     async for world in make_world(database):
-        other = EmailChannel(world.app.config.channels.email, intake_for(world.app), world.app.clock)
+        other = EmailChannel(world.app.config.channels.email, inbox_for(world.app), world.app.clock)
         await other.start()
         try:
             await _flood(world, 12)
@@ -195,6 +202,7 @@ async def test_the_limit_holds_across_instances(database: SqlDatabase) -> None:
                 for i in range(12, 24):
                     raw = mail(sender=f"victim{i}@third{i}.co", message_id=f"<s{i}@evil.co>")
                     await smtp.sendmail("spammer@evil.co", [PQR_ADDRESS], raw.encode())
+            await world.settle()
         finally:
             await other.stop()
         assert await world.counts() == {"filed": 24}
@@ -229,7 +237,7 @@ async def test_no_acknowledgment_when_the_trusted_relay_says_dmarc_failed(
         database: SqlDatabase, authserv: str, dmarc: str, acknowledged: bool) -> None:
     async for world in make_world(database, trusted_authserv_id="mx.empresa.co"):
         code, answer = await world.send(mail(headers=_results(authserv, dmarc)))
-        assert radicado(answer) == RAD1
+        assert await radicado(world) == RAD1
         assert len(await world.delivered()) == (1 if acknowledged else 0)
         assert any("DMARC" in n for n in await notes(world, RAD1)) is not acknowledged
 
@@ -239,5 +247,5 @@ async def test_a_forged_customer_address_does_not_join_their_pqr(database: SqlDa
         await world.send(mail(headers=_results("mx.empresa.co", "pass")))
         code, answer = await world.send(mail(f"Re: [{RAD1}] cierren", "cierren el caso", message_id="<f@x.co>",
                                              headers=_results("mx.empresa.co", "fail")))
-        assert radicado(answer) == RAD2
+        assert await radicado(world) == RAD2
         assert len((await world.pqr(RAD1)).messages) == 2      # the message and the note naming RAD2
