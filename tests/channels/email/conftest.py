@@ -157,9 +157,10 @@ def mail(subject: str = "Queja por cobro doble", body: str = "Me cobraron dos ve
     return "\r\n".join(lines) + "\r\n\r\n" + body.replace("\n", "\r\n") + "\r\n"
 
 
-async def make_world(db: SqlDatabase, *, config: dict[str, Any] | None = None,
+async def make_world(db: SqlDatabase, *, config: dict[str, Any] | None = None, run_filer: bool = True,
                      **email_cfg: Any) -> AsyncIterator[MailWorld]:
-    """The world on `db`; `email_cfg` completes `channels.email`, `config` the other top-level keys."""
+    """The world on `db`; `email_cfg` completes `channels.email`, `config` the other top-level keys.
+    `run_filer` False: the intake worker is built but not running (the test calls `run_once`)."""
     sink = Sink()
     await sink.start()
     others = dict(config or {})
@@ -173,8 +174,13 @@ async def make_world(db: SqlDatabase, *, config: dict[str, Any] | None = None,
     await channel.start()
     worker = OutboxWorker(db, {"email": channel}, app.clock)
     try:
-        async with filing(app) as filer:
+        if run_filer:
+            async with filing(app) as filer:
+                yield MailWorld(app=app, channel=channel, sink=sink, worker=worker, now=now, filer=filer)
+        else:
+            filer = intake_worker(app)
             yield MailWorld(app=app, channel=channel, sink=sink, worker=worker, now=now, filer=filer)
+            await filer.intake.stop()
     finally:
         await channel.stop()
         await sink.stop()
