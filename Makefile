@@ -31,6 +31,7 @@ bench: install
 	@$(BIN)/python -m bench.slack
 	@$(BIN)/python -m bench.telegram
 	@$(BIN)/python -m bench.outbox
+	@$(BIN)/python -m bench.indicators
 
 # The same at 20,000 PQRs for the core bench: a check that every bench runs, in about 2 minutes.
 bench-quick: install
@@ -38,6 +39,7 @@ bench-quick: install
 	@$(BIN)/python -m bench.email
 	@$(BIN)/python -m bench.telegram
 	@$(BIN)/python -m bench.outbox
+	@$(BIN)/python -m bench.indicators --rows 20000
 
 # import-linter: the layer rules of pyproject.toml ([tool.importlinter]); mypy --strict.
 lint: install

@@ -19,7 +19,7 @@ import secrets
 import sys
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -57,29 +57,8 @@ class Run:
     def wants(self, name: str) -> bool:
         return name in self.selected
 
-    @asynccontextmanager
-    async def database(self, backend: str, suffix: str) -> AsyncIterator[SqlDatabase]:
-        """A fresh, migrated database, removed afterwards (unless --keep)."""
-        name = f"pqrbot_bench_{self.tag}_{suffix}"
-        if backend == "sqlite":
-            OUT_DIR.mkdir(parents=True, exist_ok=True)
-            path = OUT_DIR / f"{name}.db"
-            db = SqlDatabase(f"sqlite+aiosqlite:///{path}")
-        else:
-            await pg_admin(f'CREATE DATABASE "{name}"')
-            db = SqlDatabase(make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False))
-        try:
-            await db.upgrade()
-            yield db
-        finally:
-            await db.dispose()
-            if self.args.keep:
-                log(f"kept {db.url}")
-            elif backend == "sqlite":
-                for extra in ("", "-wal", "-shm"):
-                    Path(f"{path}{extra}").unlink(missing_ok=True)
-            else:
-                await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    def database(self, backend: str, suffix: str) -> AbstractAsyncContextManager[SqlDatabase]:
+        return fresh_database(backend, f"pqrbot_bench_{self.tag}_{suffix}", keep=self.args.keep)
 
     def base(self, name: str, backend: str, rows: int) -> dict[str, Any]:
         return {"bench": name, "backend": backend, "rows": rows}
@@ -117,6 +96,31 @@ class Run:
                 log(f"{backend}: filing {self.args.filings} PQRs on {rows:,} rows")
                 reqs = filing_requests(self.args.filings, seeded.customers)
                 emit({**self.base("file_full", backend, rows), **await bench_filing(service, reqs)})
+
+
+@asynccontextmanager
+async def fresh_database(backend: str, name: str, *, keep: bool = False) -> AsyncIterator[SqlDatabase]:
+    """A fresh, migrated database `name` (bench/out/<name>.db or a PostgreSQL database), removed
+    afterwards unless `keep`. Shared by the benches that seed their own history."""
+    if backend == "sqlite":
+        OUT_DIR.mkdir(parents=True, exist_ok=True)
+        path = OUT_DIR / f"{name}.db"
+        db = SqlDatabase(f"sqlite+aiosqlite:///{path}")
+    else:
+        await pg_admin(f'CREATE DATABASE "{name}"')
+        db = SqlDatabase(make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False))
+    try:
+        await db.upgrade()
+        yield db
+    finally:
+        await db.dispose()
+        if keep:
+            log(f"kept {db.url}")
+        elif backend == "sqlite":
+            for extra in ("", "-wal", "-shm"):
+                Path(f"{path}{extra}").unlink(missing_ok=True)
+        else:
+            await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def pg_admin(sql: str) -> None:
