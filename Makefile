@@ -32,6 +32,7 @@ bench: install
 	@$(BIN)/python -m bench.telegram
 	@$(BIN)/python -m bench.outbox
 	@$(BIN)/python -m bench.indicators
+	@$(BIN)/python -m bench.web
 
 # The same at 20,000 PQRs for the core bench: a check that every bench runs, in about 2 minutes.
 bench-quick: install
