@@ -107,6 +107,7 @@ pqrs = Table(
     Column("resolution_days", Integer),
     Index("ix_pqrs_received_at", "received_at"),
     Index("ix_pqrs_closed_at", "closed_at"),
+    Index("ix_pqrs_first_response_at", "first_response_at"),
     Index("ix_pqrs_client_received_at", "client", "received_at"),
     # Partial indexes: only open PQRs are queried by deadline, assignee and area at scale.
     Index("ix_pqrs_open_due_at", "due_at", sqlite_where=text("is_open = 1"),

@@ -50,7 +50,10 @@ class WebChannel:
 
     async def start(self) -> None:
         """Listen on `web.host:web.port` (0: a free port); logs the address once bound."""
-        sock = socket.socket(socket.AF_INET6 if ":" in self.config.host else socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP named: asyncio then sets TCP_NODELAY on accepted connections (without it a
+        # keep-alive response waits ~40 ms for the client's delayed ACK between headers and body).
+        sock = socket.socket(socket.AF_INET6 if ":" in self.config.host else socket.AF_INET, socket.SOCK_STREAM,
+                             socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.config.host, self.config.port))
         host, port = sock.getsockname()[:2]

@@ -24,6 +24,7 @@ import json
 import re
 import shutil
 import tempfile
+import time
 import unicodedata
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
@@ -57,6 +58,7 @@ SIGN_IN = "/staff/sign-in"
 ACTIONS = ("assign", "take", "reply", "note", "status", "cause", "due", "close")
 REPORT_KINDS = ("kpis", "client", "monthly")
 FLASH_MAX = 2000
+DASHBOARD_FRESH_S = 60.0       # how long this instance reuses the dashboard's figures and charts
 _RADICADO = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _PAGE_WORD = re.compile(r"^(page|pagina|página):", re.IGNORECASE)
 # Stored types a browser could run or render as a page: always served as bytes.
@@ -110,6 +112,9 @@ class StaffPages:
     def __init__(self, services: WebServices) -> None:
         self.s = services
         self.calendar = services.pqrs.calendar
+        # (month, language) -> (when, the three periods' documents, the charts' SVG): the dashboard's
+        # figures are a minute old at most, so reloads and several viewers cost one computation.
+        self._dashboards: dict[tuple[str, str], tuple[float, list[dict[str, Any]], list[str]]] = {}
 
     # -- sessions ----------------------------------------------------------------------------------
     def _lang(self, request: Request) -> str:
@@ -305,13 +310,19 @@ class StaffPages:
         periods = [(t(lang, "web.staff.dash.this_month", period=month.label), month),
                    (t(lang, "web.staff.dash.last_month", period=month.previous().label), month.previous()),
                    (t(lang, "web.staff.dash.year", period=str(today.year)), Period.of("year", today))]
-        docs = [await ind.kpis(p.start, p.end) for _, p in periods]
-        incidences = await ind.incidences(month.start, month.end)
+        key = (month.label, lang)
+        cached = self._dashboards.get(key)
+        if cached is not None and time.monotonic() - cached[0] < DASHBOARD_FRESH_S:
+            docs, charts = cached[1], cached[2]
+        else:
+            docs = [await ind.kpis(p.start, p.end) for _, p in periods]
+            incidences = await ind.incidences(month.start, month.end)
+            charts = list(await asyncio.gather(
+                asyncio.to_thread(by_type_svg, docs[0]["by_type"], lang=lang),
+                asyncio.to_thread(backlog_svg, docs[0]["backlog_age"], lang=lang),
+                asyncio.to_thread(incidences_svg, incidences, lang=lang)))
+            self._dashboards[key] = (time.monotonic(), docs, charts)
         current = docs[0]
-        charts = await asyncio.gather(
-            asyncio.to_thread(by_type_svg, current["by_type"], lang=lang),
-            asyncio.to_thread(backlog_svg, current["backlog_age"], lang=lang),
-            asyncio.to_thread(incidences_svg, incidences, lang=lang))
         return self._page(
             ctx, "staff/dashboard.html", columns=[label for label, _ in periods], figures=figure_rows(docs, lang),
             lines=[kpi_lines(d, lang) for d in docs], month_label=month.label,

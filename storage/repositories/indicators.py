@@ -35,8 +35,11 @@ def _where(flt: IndicatorSlice) -> list[ColumnElement[bool]]:
 
 
 def _open_at(end: dt.datetime) -> ColumnElement[bool]:
-    """Received before `end` and not closed before it."""
-    return and_(pqrs.c.received_at < end, or_(pqrs.c.closed_at.is_(None), pqrs.c.closed_at >= end))
+    """Received before `end` and not closed before it. Written as two indexable branches — open now
+    (`closed_at` is NULL exactly while a PQR is open) or closed at or after `end` — so neither scans
+    every PQR received before `end`."""
+    return or_(and_(pqrs.c.closed_at.is_(None), pqrs.c.received_at < end),
+               and_(pqrs.c.closed_at >= end, pqrs.c.received_at < end))
 
 
 class SqlIndicators:
