@@ -199,11 +199,72 @@ class TelegramChannel(_Model):
     conversation_timeout_minutes: int = Field(30, ge=1, le=1440)
 
 
+class ImapOAuth2(_Model):
+    """XOAUTH2 with Microsoft 365's client-credentials flow: an app registered in `tenant_id`
+    with IMAP.AccessAsApp, its secret in the environment variable `client_secret_env`."""
+
+    tenant_id: str
+    client_id: str
+    client_secret_env: str
+
+
+class ImapAccount(_Model):
+    """A company mailbox pqrbot reads (`channels.imap.accounts`): new mail in `folder` goes to
+    the inbox, then is moved to `processed_folder` (created when missing). `port` defaults to 993
+    with security tls and to 143 with starttls or none."""
+
+    name: str = Field(min_length=1, max_length=60)
+    host: str
+    port: int = Field(993, ge=1, le=65535)
+    security: Literal["tls", "starttls", "none"] = "tls"
+    username: str
+    password_env: str | None = None
+    oauth2: ImapOAuth2 | None = None
+    folder: str = Field("INBOX", min_length=1)
+    processed_folder: str = Field("PQR-Radicados", min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_port(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "port" not in data and data.get("security") in ("starttls", "none"):
+            return {**data, "port": 143}
+        return data
+
+    @model_validator(mode="after")
+    def _one_way_in(self) -> ImapAccount:
+        if bool(self.password_env) == (self.oauth2 is not None):
+            raise ValueError("give password_env (the environment variable holding the mailbox password) "
+                             "or oauth2 (Microsoft 365: tenant_id, client_id, client_secret_env), one of them")
+        if self.folder == self.processed_folder:
+            raise ValueError("processed_folder must differ from folder (a moved message would be read again)")
+        return self
+
+
+class ImapChannel(_Model):
+    """The IMAP reader: IDLE where the server offers it (`idle`), else a poll every `poll_seconds`."""
+
+    enabled: bool = False
+    idle: bool = True
+    poll_seconds: float = Field(60, ge=1, le=3600)
+    accounts: tuple[ImapAccount, ...] = ()
+
+    @model_validator(mode="after")
+    def _accounts(self) -> ImapChannel:
+        names = [a.name for a in self.accounts]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"account names must be unique: {', '.join(twice)}")
+        if self.enabled and not self.accounts:
+            raise ValueError("list at least one account in accounts, or set enabled: false")
+        return self
+
+
 class Channels(_Model):
     console: ConsoleChannel = ConsoleChannel()
     email: EmailChannel = EmailChannel()
     slack: SlackChannel = SlackChannel()
     telegram: TelegramChannel = TelegramChannel()
+    imap: ImapChannel = ImapChannel()
 
 
 class FormRateLimit(_Model):
