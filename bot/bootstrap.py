@@ -18,7 +18,7 @@ from bot.reports.service import ReportService
 from bot.reports.verbs import ReportVerbs
 from bot.clock import Clock, system_clock
 from bot.commands.handler import CommandHandler
-from bot.config import Config, ConfigError
+from bot.config import Config, ConfigError, ImapAccount
 from bot.contracts.service import ContractService
 from bot.pqrs.notices import Notifier
 from bot.ports.checks import Finding
@@ -41,6 +41,7 @@ if TYPE_CHECKING:       # the channel packages are imported only when a channel 
     from bot.sla.scheduler import Scheduler
     from channels.console.adapter import ConsoleChannel
     from channels.email.adapter import EmailChannel
+    from channels.imap import Credentials, ImapChannel
     from channels.slack import SlackChannel
     from channels.telegram import TelegramChannel
     from channels.web.server import WebChannel
@@ -136,6 +137,8 @@ def channels(app: App) -> list[ChannelAdapter]:
         adapters.append(slack_channel(app))
     if cfg.telegram.enabled:
         adapters.append(telegram_channel(app))
+    if cfg.imap.enabled:
+        adapters.append(imap_channel(app))
     if app.config.web.enabled:
         adapters.append(web_channel(app))
     return adapters
@@ -277,6 +280,42 @@ def telegram_channel(app: App, *, token: str | None = None, webhook_secret: str 
                            sweep_every=sweep_every, concurrency=concurrency or CONCURRENT_UPDATES)
 
 
+def imap_channel(app: App) -> ImapChannel:
+    """A reader per `channels.imap.accounts` entry, appending to the inbox through `Mailboxes`;
+    each account's password or client secret comes from the environment (missing: ConfigError)."""
+    from bot.intake.mailboxes import Mailboxes
+    from channels.imap import ImapChannel, MailboxReader
+    cfg = app.config.channels.imap
+    mailboxes = Mailboxes(app.db, inbox_for(app), app.clock)
+    readers = [MailboxReader(account, imap_credentials(account, i), mailboxes, app.clock, idle=cfg.idle,
+                             poll_seconds=cfg.poll_seconds) for i, account in enumerate(cfg.accounts)]
+    return ImapChannel(readers, mailboxes)
+
+
+def imap_credentials(account: ImapAccount, index: int, *, env: Mapping[str, str] | None = None) -> Credentials:
+    """LOGIN with the password `password_env` names, or XOAUTH2 with Microsoft 365 tokens for
+    the app `oauth2` names (its client secret from `client_secret_env`); ConfigError names a
+    variable that is not set."""
+    from channels.imap import Credentials
+    from channels.imap.oauth import TokenSource, microsoft_fetch
+    env = os.environ if env is None else env
+    key = f"channels.imap.accounts.{index}"
+
+    def secret(setting: str, name: str, what: str) -> str:
+        value = env.get(name, "").strip()
+        if not value:
+            raise ConfigError(f"{key}.{setting}: the environment variable {name} is not set (it must hold the "
+                              f"{what} of the mailbox {account.name})")
+        return value
+
+    if account.oauth2 is not None:
+        oauth = account.oauth2
+        client_secret = secret("oauth2.client_secret_env", oauth.client_secret_env, "Microsoft 365 app's client secret")
+        fetch = microsoft_fetch(oauth.tenant_id, oauth.client_id, client_secret)
+        return Credentials(account.username, tokens=TokenSource(fetch))
+    return Credentials(account.username, password=secret("password_env", account.password_env or "", "password"))
+
+
 def _secret(key: str, name: str, what: str) -> str:
     value = os.environ.get(name, "").strip()
     if not value:
@@ -351,4 +390,22 @@ def doctor_checks(config: Config, *, env: Mapping[str, str] | None = None,
             return [*found, await check(base_url=tg.base_url, token=token, token_env=tg.token_env, timeout=timeout)]
 
         checks.append(telegram_checks)
+    if ch.imap.enabled:
+        checks.extend(_imap_check(index, account, env, timeout) for index, account in enumerate(ch.imap.accounts))
     return checks
+
+
+def _imap_check(index: int, account: ImapAccount, env: Mapping[str, str], timeout: float) -> DoctorCheck:
+    """One line for the mailbox: its secret missing, or what connect + login + select said."""
+    from bot.doctor.probes import secrets_finding
+    setting = "oauth2.client_secret_env" if account.oauth2 else "password_env"
+    variable = account.oauth2.client_secret_env if account.oauth2 else account.password_env or ""
+
+    async def imap() -> list[Finding]:
+        missing = secrets_finding("imap", {f"accounts.{index}.{setting}": variable}, env)
+        if missing is not None and not missing.ok:
+            return [missing]
+        from channels.imap.check import check_account
+        return [await check_account(account, imap_credentials(account, index, env=env), timeout=timeout)]
+
+    return imap
