@@ -28,6 +28,7 @@ test-fast: install
 bench: install
 	@$(BIN)/python -m bench
 	@$(BIN)/python -m bench.email
+	@$(BIN)/python -m bench.imap
 	@$(BIN)/python -m bench.slack
 	@$(BIN)/python -m bench.telegram
 	@$(BIN)/python -m bench.outbox
