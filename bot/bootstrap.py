@@ -234,7 +234,8 @@ def intake_worker(app: App, *, reader: RawMailReader | None = None) -> IntakeWor
                         batch=settings.batch, lease=dt.timedelta(seconds=settings.lease_seconds),
                         poll=settings.poll_seconds, retry=retry,
                         triage_channel=slack.triage_channel if slack.enabled else None,
-                        language=app.config.language, on_commit=app.outbox_wake.set)
+                        language=app.config.language, on_commit=app.outbox_wake.set,
+                        busy_share=settings.busy_share)
 
 
 def slack_channel(app: App) -> SlackChannel:
