@@ -135,12 +135,12 @@ class MailWorld:
             return await uow.mail.list_raw(disposition=disposition, limit=1000)
 
 
-async def wait_until(check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
-    """Poll `check` until true or fail after `timeout` seconds."""
+async def wait_until(check: Callable[[], Awaitable[bool]], timeout: float = 10.0, what: str = "") -> None:
+    """Poll `check` until true or fail after `timeout` seconds, naming `what` was awaited."""
     deadline = time.monotonic() + timeout
     while not await check():
         if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what or 'the condition'}")
         await asyncio.sleep(0.02)
 
 

@@ -22,6 +22,7 @@ from bot.config import parse_config
 from channels.imap import ImapChannel, MailboxReader
 from storage.db import SqlDatabase
 from storage.ports import PqrFilter
+from tests.channels.email.conftest import wait_until as _wait_until
 from tests.channels.imap.dovecot import PASSWORD, Dovecot, DovecotMissing
 
 
@@ -181,12 +182,8 @@ async def world_factory(sqlite_database: SqlDatabase, monkeypatch: pytest.Monkey
 
 
 async def wait_until(check: Callable[[], Awaitable[bool]], timeout: float = 20.0, what: str = "") -> None:
-    """Poll `check` until it is true; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what or check}")
-        await asyncio.sleep(0.05)
+    """The email tests' `wait_until`, with the longer default a mailbox round trip needs."""
+    await _wait_until(check, timeout, what)
 
 
 __all__ = ["ImapWorld", "PROCESSED", "imap_config", "wait_until"]
