@@ -292,7 +292,8 @@ async def run_backend(args: argparse.Namespace, backend: str, tag: str) -> None:
         log(f"{backend}: seeding {args.rows:,} PQRs")
         seeded = await seed(db, args.rows, NOW, make_app(db, contracts_file()).service.windows(NOW))
         emit({"bench": "seed", "backend": backend, "rows": args.rows, "seconds": round(seeded.seconds, 1),
-              "per_s": round(args.rows / seeded.seconds), "open": seeded.open, "breached": seeded.breached})
+              "per_s": round(args.rows / seeded.seconds), "open": seeded.open, "breached": seeded.breached,
+              "rollup_seconds": round(seeded.rollup_seconds, 1)})
         await bench_backend(args, backend, db, args.rows)
 
 

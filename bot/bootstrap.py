@@ -71,6 +71,7 @@ def build(config: Config, *, db: Database | None = None, clock: Clock = system_c
     """The application for `config`; tests pass their own database or clock."""
     database: Database = db if db is not None else make_database(config.database.url)
     policy = config.term_policy()
+    database.tz = policy.calendar.tz
     slack = config.channels.slack
     notifier = Notifier(calendar=policy.calendar, email_address=config.channels.email.address,
                         slack_triage_channel=slack.triage_channel if slack.enabled else None)

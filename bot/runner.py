@@ -194,6 +194,7 @@ async def serve(app: App, *, stop: asyncio.Event | None = None, log_setup: logs.
             pass
     await app.db.upgrade()
     log.info("database: %s", database_shown(app.config.database.url))
+    await app.reports.indicators.ensure_rollups()      # a database just upgraded counts its PQRs once
     adapters = channels(app)
     consoles = [a for a in adapters if isinstance(a, ConsoleChannel)]
     started: list[ChannelAdapter] = []

@@ -10,6 +10,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from alembic import command
 from alembic.config import Config
@@ -19,7 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from storage.sql import READONLY_OPTION, SqlUnitOfWork, WriteGate
+from storage.sql import DEFAULT_TZ, READONLY_OPTION, SqlUnitOfWork, WriteGate
 from storage.sqlite_inline import BUSY_SLICE_MS
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -72,6 +73,9 @@ class SqlDatabase:
         self.file = _sqlite_file(url)
         self._identity: tuple[int, int] | None = None
         self._gone: DatabaseUnavailable | None = None
+        # The local time zone whose days the indicator roll-ups count by (bootstrap sets the
+        # configured one before the first unit of work).
+        self.tz: ZoneInfo = DEFAULT_TZ
 
     @property
     def where(self) -> str:
@@ -123,7 +127,7 @@ class SqlDatabase:
         if not readonly:
             self.check_file()
         engine = self.engine
-        return SqlUnitOfWork(engine, readonly=readonly, gate=self._gate, inline=self._inline)
+        return SqlUnitOfWork(engine, readonly=readonly, gate=self._gate, inline=self._inline, tz=self.tz)
 
     def check_file(self) -> None:
         """SQLite: raise `DatabaseUnavailable("gone")` when the database file was deleted or

@@ -10,6 +10,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from domain.attachments import Attachment
 from domain.customer import Customer
@@ -210,42 +211,34 @@ class IndicatorSlice:
     assignee: str | None = None
 
 
-@dataclass(frozen=True)
-class IndicatorGroup:
-    """One group of a grouped indicator query: the dimensions, the count, and a second count
-    whose meaning the query says (e.g. answered on time)."""
-
-    type: str
-    channel: str
-    area: str | None
-    cause: str | None
-    client: str | None
-    count: int
-    extra: int = 0
-
-
 class IndicatorStore(Protocol):
-    """The aggregate queries behind the indicators (`storage.repositories.indicators`)."""
+    """The queries behind the indicators (`storage.repositories.indicators`). A period is given
+    as its local days [start_day, end_day) and as the instants [start, end) of their midnights;
+    `Sums` map a dimension and a key ("" for none) to the counts of
+    `domain.indicator_days.COUNTS`."""
 
-    async def filed(self, start: dt.datetime, end: dt.datetime, flt: IndicatorSlice) -> list[IndicatorGroup]: ...
+    async def sums(self, start_day: dt.date, end_day: dt.date, start: dt.datetime, end: dt.datetime,
+                   flt: IndicatorSlice) -> dict[str, dict[str, list[int]]]: ...
 
-    async def answered(self, start: dt.datetime, end: dt.datetime, flt: IndicatorSlice) -> list[IndicatorGroup]: ...
+    async def ans_done(self, start_day: dt.date, end_day: dt.date, start: dt.datetime, end: dt.datetime,
+                       flt: IndicatorSlice) -> dict[tuple[str, str], list[int]]: ...
 
-    async def open_late(self, end: dt.datetime, flt: IndicatorSlice) -> list[IndicatorGroup]: ...
+    async def ans_missed(self, start: dt.datetime, as_of: dt.datetime,
+                         flt: IndicatorSlice) -> dict[tuple[str, str], list[int]]: ...
+
+    async def resolution_days(self, start_day: dt.date, end_day: dt.date, start: dt.datetime, end: dt.datetime,
+                              flt: IndicatorSlice, answered: int,
+                              ) -> tuple[list[tuple[int, int]], list[tuple[dt.datetime, dt.datetime]]]: ...
+
+    async def first_response_hours(self, start: dt.datetime, end: dt.datetime, flt: IndicatorSlice,
+                                   ) -> tuple[list[float], list[tuple[dt.datetime, dt.datetime]]]: ...
+
+    async def late_open(self, end: dt.datetime, flt: IndicatorSlice) -> dict[str, dict[str, list[int]]]: ...
 
     async def backlog(self, end: dt.datetime, thresholds: Sequence[dt.datetime],
                       flt: IndicatorSlice) -> tuple[list[int], int]: ...
 
-    async def first_response_hours(self, start: dt.datetime, end: dt.datetime,
-                                   flt: IndicatorSlice) -> list[tuple[float | None, dt.datetime, dt.datetime]]: ...
-
-    async def resolution_days(self, start: dt.datetime, end: dt.datetime,
-                              flt: IndicatorSlice) -> list[tuple[int | None, dt.datetime, dt.datetime]]: ...
-
     async def event_counts(self, start: dt.datetime, end: dt.datetime, flt: IndicatorSlice) -> tuple[int, int]: ...
-
-    async def ans(self, start: dt.datetime, end: dt.datetime,
-                  flt: IndicatorSlice) -> list[tuple[str | None, str, str, int, int]]: ...
 
     async def breaches(self, start: dt.datetime, end: dt.datetime, flt: IndicatorSlice,
                        limit: int = 1000) -> list[dict[str, Any]]: ...
@@ -255,6 +248,16 @@ class IndicatorStore(Protocol):
 
     async def detail(self, start: dt.datetime, end: dt.datetime, flt: IndicatorSlice, *,
                      after_id: int = 0, limit: int = 5000) -> list[tuple[Any, ...]]: ...
+
+
+class IndicatorRollups(Protocol):
+    """The daily roll-ups' upkeep (`storage.repositories.indicator_days`)."""
+
+    async def built_for(self) -> str | None:
+        """The time zone they were counted in; None when never built."""
+
+    async def rebuild(self, *, now: dt.datetime) -> int:
+        """Count every PQR again, in this (writing) unit of work; how many were counted."""
 
 
 class ReportFileStore(Protocol):
@@ -411,6 +414,9 @@ class UnitOfWork(Protocol):
     def inbox(self) -> InboxStore: ...
 
     @property
+    def indicator_days(self) -> IndicatorRollups: ...
+
+    @property
     def report_files(self) -> ReportFileStore: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
@@ -428,7 +434,10 @@ class UnitOfWork(Protocol):
 
 
 class Database(Protocol):
-    """The storage root: built from a URL, nothing connects until used."""
+    """The storage root: built from a URL, nothing connects until used. `tz`: the local time
+    zone whose days the indicator roll-ups count by (set before the first unit of work)."""
+
+    tz: ZoneInfo
 
     def uow(self, *, readonly: bool = False) -> UnitOfWork: ...
 

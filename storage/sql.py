@@ -7,6 +7,7 @@ import weakref
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from types import TracebackType
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from storage.repositories.audit import SqlAuditLog, SqlInboundKeys
 from storage.repositories.access import SqlAccess
 from storage.repositories.inbox import SqlInbox
+from storage.repositories.indicator_days import SqlIndicatorDays
 from storage.repositories.indicators import SqlIndicators
 from storage.repositories.customers import SqlCustomerRepository
 from storage.repositories.mail import SqlMailStore
@@ -31,6 +33,8 @@ __all__ = ["DEFAULT_RADICADO_FORMAT", "READONLY_OPTION", "SqlAuditLog", "SqlCust
 # Execution option read by the SQLite "begin" listener: read-only work starts a deferred BEGIN
 # instead of taking the write lock with BEGIN IMMEDIATE.
 READONLY_OPTION = "pqrbot_readonly"
+# The time zone of the indicator roll-ups' days until the application says (config `timezone`).
+DEFAULT_TZ = ZoneInfo("America/Bogota")
 
 
 class WriteGate:
@@ -81,13 +85,15 @@ class SqlUnitOfWork:
     penalties: SqlPenaltyRepository
     contracts: SqlContractStore
     indicators: SqlIndicators
+    indicator_days: SqlIndicatorDays
     access: SqlAccess
     inbox: SqlInbox
     report_files: SqlReportFiles
 
     def __init__(self, engine: AsyncEngine, *, readonly: bool = False, gate: WriteGate | None = None,
-                 inline: Engine | None = None) -> None:
+                 inline: Engine | None = None, tz: ZoneInfo = DEFAULT_TZ) -> None:
         self._engine = engine
+        self._tz = tz               # the local days of the indicator roll-ups
         self.readonly = readonly
         self._gate = gate if gate is not None and not readonly else None
         # SQLite: writing units of work run on a synchronous connection (storage.sqlite_inline).
@@ -109,7 +115,8 @@ class SqlUnitOfWork:
             raise
         self._conn = conn
         self.customers = SqlCustomerRepository(conn)
-        self.pqrs = SqlPqrRepository(conn, self.customers, readonly=self.readonly)
+        self.indicator_days = SqlIndicatorDays(conn, self._tz)
+        self.pqrs = SqlPqrRepository(conn, self.customers, readonly=self.readonly, days=self.indicator_days)
         self.audit = SqlAuditLog(conn)
         self.outbox = SqlOutbox(conn)
         self.inbound = SqlInboundKeys(conn)
@@ -119,7 +126,7 @@ class SqlUnitOfWork:
         self.mail = SqlMailStore(conn)
         self.penalties = SqlPenaltyRepository(conn, readonly=self.readonly)
         self.contracts = SqlContractStore(conn)
-        self.indicators = SqlIndicators(conn)
+        self.indicators = SqlIndicators(conn, self.indicator_days)
         self.access = SqlAccess(conn)
         self.inbox = SqlInbox(conn)
         self.report_files = SqlReportFiles(conn)

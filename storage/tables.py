@@ -6,11 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import (JSON, BigInteger, Boolean, Column, DateTime, Float, ForeignKey, Index, Integer,
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer,
                         LargeBinary, MetaData, String, Table, Text, UniqueConstraint, text)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
+
+from domain.indicator_days import COUNTS as INDICATOR_COUNTS
 
 metadata = MetaData(naming_convention={
     "ix": "ix_%(column_0_label)s",
@@ -106,15 +108,28 @@ pqrs = Table(
     Column("resolution_hours", Float),
     Column("resolution_days", Integer),
     Index("ix_pqrs_received_at", "received_at"),
-    Index("ix_pqrs_closed_at", "closed_at"),
-    Index("ix_pqrs_first_response_at", "first_response_at"),
     Index("ix_pqrs_client_received_at", "client", "received_at"),
+    # The indicators' bounded scans (migration 0012; storage.repositories.indicators): the PQRs
+    # closed at or after a period's end, read from the index alone (backlog, late at the end);
+    # the first responses of a period with their measured hours (medians without the rows); the
+    # ANS resolution deadlines of a period with the closing that settles them.
+    Index("ix_pqrs_closed_cover", "closed_at", "received_at", "due_at", "legal_due_at", "client"),
+    Index("ix_pqrs_first_response_cover", "first_response_at", "first_response_hours", "client"),
+    Index("ix_pqrs_contract_due_closed", "contract_due_at", "closed_at"),
+    Index("ix_pqrs_unanswered_first_due", "first_response_due_at",
+          sqlite_where=text("first_response_at IS NULL"), postgresql_where=text("first_response_at IS NULL")),
     # Partial indexes: only open PQRs are queried by deadline, assignee and area at scale.
     Index("ix_pqrs_open_due_at", "due_at", sqlite_where=text("is_open = 1"),
           postgresql_where=text("is_open")),
     Index("ix_pqrs_open_assignee", "assignee", sqlite_where=text("is_open = 1"),
           postgresql_where=text("is_open")),
     Index("ix_pqrs_open_area", "area", sqlite_where=text("is_open = 1"),
+          postgresql_where=text("is_open")),
+    Index("ix_pqrs_open_received", "received_at", "due_at", "client", sqlite_where=text("is_open = 1"),
+          postgresql_where=text("is_open")),
+    Index("ix_pqrs_open_legal_due", "legal_due_at", sqlite_where=text("is_open = 1"),
+          postgresql_where=text("is_open")),
+    Index("ix_pqrs_open_contract_due", "contract_due_at", sqlite_where=text("is_open = 1"),
           postgresql_where=text("is_open")),
 )
 
@@ -167,6 +182,7 @@ events = Table(
     Column("reason", Text),
     Column("data", Json, nullable=False),
     Index("ix_events_kind_at", "kind", "at"),
+    Index("ix_events_kind_state_at", "kind", "to_state", "at"),     # reopenings of a period (0012)
 )
 
 radicado_counters = Table(
@@ -394,4 +410,32 @@ imap_positions = Table(
     Column("uidvalidity", BigInteger, nullable=False),
     Column("last_uid", BigInteger, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# -- daily indicator roll-ups (migration 0012; domain.indicator_days) ----------------------------
+
+indicator_days = Table(
+    "indicator_days", metadata,
+    Column("slice", String(10), primary_key=True),            # "" | client | area
+    Column("slice_key", String(200), primary_key=True),       # the client or area, lower-cased
+    Column("day", Date, primary_key=True),                    # the local day
+    Column("dim", String(10), primary_key=True),              # type | channel | area | cause | client
+    Column("key", String(200), primary_key=True),             # its value ("" for none)
+    *[Column(name, Integer, nullable=False, server_default="0") for name in INDICATOR_COUNTS],
+)
+
+indicator_resolution_days = Table(
+    "indicator_resolution_days", metadata,
+    Column("slice", String(10), primary_key=True),
+    Column("slice_key", String(200), primary_key=True),
+    Column("day", Date, primary_key=True),                    # the local day of the closing
+    Column("days", Integer, primary_key=True),                # the resolution time, business days
+    Column("count", Integer, nullable=False),
+)
+
+indicator_rollup = Table(
+    "indicator_rollup", metadata,                             # one row: how the roll-ups were built
+    Column("id", Integer, primary_key=True),
+    Column("timezone", String(100), nullable=False),
+    Column("built_at", UtcDateTime, nullable=False),
 )

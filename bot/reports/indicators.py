@@ -24,15 +24,15 @@ Counting rules (the DESIGN.md definitions, made exact):
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
-import statistics
-from collections import defaultdict
+import itertools
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from domain.calendar import BusinessCalendar
-from storage.ports import Database, IndicatorGroup, IndicatorSlice
+from storage.ports import Database, IndicatorSlice
 
 BANDS = ("0-5", "6-10", "11-15", ">15")
 _BAND_LIMITS = (5, 10, 15)
@@ -45,15 +45,32 @@ def pct(part: int, whole: int) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
 
 
+def _spread_of(n: int, at: Callable[[int], float]) -> dict[str, float | None]:
+    """Median and p90 of `n` ordered values, `at(i)` the i-th: as `statistics.median` and
+    `statistics.quantiles(n=10, method="inclusive")[8]` compute them (linear between the closest
+    ranks), two decimals; None for no values."""
+    if n == 0:
+        return {"median": None, "p90": None}
+    if n == 1:
+        return {"median": round(at(0), 2), "p90": round(at(0), 2)}
+    median = at(n // 2) if n % 2 else (at(n // 2 - 1) + at(n // 2)) / 2
+    m = n - 1
+    j, delta = (9 * m) // 10, (9 * m) % 10
+    p90 = (at(j) * (10 - delta) + at(j + 1) * delta) / 10
+    return {"median": round(median, 2), "p90": round(p90, 2)}
+
+
 def spread(values: Sequence[float]) -> dict[str, float | None]:
     """Median and p90 (linear between closest ranks), two decimals; None for no values."""
-    if not values:
-        return {"median": None, "p90": None}
     ordered = sorted(values)
-    if len(ordered) == 1:
-        return {"median": round(ordered[0], 2), "p90": round(ordered[0], 2)}
-    p90 = statistics.quantiles(ordered, n=10, method="inclusive")[8]
-    return {"median": round(statistics.median(ordered), 2), "p90": round(p90, 2)}
+    return _spread_of(len(ordered), ordered.__getitem__)
+
+
+def spread_counts(counts: Sequence[tuple[int, int]]) -> dict[str, float | None]:
+    """`spread` of values given as (value, how many), in ascending value order."""
+    values = [float(v) for v, _ in counts]
+    ends = list(itertools.accumulate(n for _, n in counts))
+    return _spread_of(ends[-1] if ends else 0, lambda i: values[bisect.bisect_right(ends, i)])
 
 
 @dataclass(frozen=True)
@@ -99,59 +116,110 @@ class IndicatorService:
         self.db = db
         self.calendar = calendar
         self.clock = clock          # "now", for a period that has not ended yet
+        # The roll-ups count by the calendar's local days (bootstrap sets the same; a test that
+        # builds this service on its own database gets it here).
+        db.tz = calendar.tz
+        self._rollups_checked = False
 
     def bounds(self, start: dt.date, end: dt.date) -> Bounds:
         return Bounds.of(start, end, self.calendar)
 
+    def _as_of(self, b: Bounds) -> dt.datetime:
+        """The period's end, or now for a period that has not ended."""
+        return min(b.end, self.clock()) if self.clock is not None else b.end
+
+    async def ensure_rollups(self) -> None:
+        """Count every PQR into the daily roll-ups when they were never counted (a database just
+        upgraded) or were counted in another time zone. Once per process; `pqrbot run` does it
+        at start, so a report does not wait for it."""
+        if self._rollups_checked:
+            return
+        tz = self.db.tz.key
+        async with self.db.uow(readonly=True) as uow:
+            built = await uow.indicator_days.built_for()
+        if built != tz:
+            async with self.db.uow() as uow:
+                if await uow.indicator_days.built_for() != tz:
+                    now = self.clock() if self.clock is not None else dt.datetime.now(dt.timezone.utc)
+                    await uow.indicator_days.rebuild(now=now)
+                    await uow.commit()
+        self._rollups_checked = True
+
     async def kpis(self, start: dt.date, end: dt.date, flt: IndicatorSlice = IndicatorSlice()) -> dict[str, Any]:
         """The `report kpis` document for [start, end) (local dates) and the slice."""
+        await self.ensure_rollups()
         b = self.bounds(start, end)
         cal = self.calendar
-        as_of = min(b.end, self.clock()) if self.clock is not None else b.end
+        as_of = self._as_of(b)
         last_day = cal.local(as_of - dt.timedelta(microseconds=1)).date()
         async with self.db.uow(readonly=True) as uow:
             store = uow.indicators
-            filed = await store.filed(b.start, b.end, flt)
-            answered = await store.answered(b.start, b.end, flt)
-            late_open = await store.open_late(as_of, flt)
+            sums = await store.sums(b.start_day, b.end_day, b.start, b.end, flt)
+            late = await store.late_open(as_of, flt)
             bands, breached = await store.backlog(as_of, backlog_thresholds(cal, last_day), flt)
-            first = await store.first_response_hours(b.start, b.end, flt)
-            resolution = await store.resolution_days(b.start, b.end, flt)
+            hours, fr_unmeasured = await store.first_response_hours(b.start, b.end, flt)
+            totals = [sum(col) for col in zip(*sums["type"].values(), strict=True)] or [0] * 7
+            hist, res_unmeasured = await store.resolution_days(b.start_day, b.end_day, b.start, b.end, flt,
+                                                               answered=totals[1])
             extensions, reopened = await store.event_counts(b.start, b.end, flt)
-            ans = await store.ans(b.start, b.end, flt)
-        hours = [h if h is not None else cal.business_hours_between(r, f) for h, r, f in first]
-        days = [d if d is not None else cal.business_days_between(cal.effective_filing_day(r), cal.local(c).date())
-                for d, r, c in resolution]
-        n_answered = sum(g.count for g in answered)
-        on_time = sum(g.extra for g in answered)
-        n_late_open = sum(g.count for g in late_open)
-        measured, met = sum(a[3] for a in ans), sum(a[4] for a in ans)
+            missed = await store.ans_missed(b.start, as_of, flt)
+        hours += [cal.business_hours_between(r, f) for r, f in fr_unmeasured]
+        if res_unmeasured:
+            days = [d for d, n in hist for _ in range(n)]
+            days += [cal.business_days_between(cal.effective_filing_day(r), cal.local(c).date())
+                     for r, c in res_unmeasured]
+            resolution = spread([float(d) for d in days])
+        else:
+            resolution = spread_counts(hist)
+        filed, n_answered, on_time = totals[0], totals[1], totals[2]
+        n_late_open = sum(v[0] for v in late["type"].values())
+        measured = totals[3] + totals[5] + sum(f + r for f, r in missed.values())
+        met = totals[4] + totals[6]
         doc: dict[str, Any] = {
             "from": start.isoformat(), "to": end.isoformat(),
-            "filed": sum(g.count for g in filed), "answered": n_answered,
+            "filed": filed, "answered": n_answered,
             "on_time_pct": pct(on_time, n_answered + n_late_open),
             "ans_compliance_pct": pct(met, measured),
-            "first_response_hours": spread(hours), "resolution_business_days": spread([float(d) for d in days]),
+            "first_response_hours": spread(hours), "resolution_business_days": resolution,
             "open_at_end": sum(bands), "breached_open": breached,
             "backlog_age": dict(zip(BANDS, bands, strict=True)),
             "extensions": extensions, "reopened": reopened,
         }
         for dim in DIMENSIONS:
-            doc[f"by_{dim}"] = _by(dim, filed, answered, late_open)
+            doc[f"by_{dim}"] = _by(sums[dim], late[dim])
         return doc
 
     async def ans_targets(self, start: dt.date, end: dt.date,
                           flt: IndicatorSlice) -> list[tuple[str | None, str, str, int, int]]:
-        """(client, type, kind, measured, met) of the ANS outcomes known in the period."""
+        """(client, type, kind, measured, met) of the ANS outcomes known in the period: targets
+        settled in it (met or not) and deadlines of it passed unmet by its end (or by now)."""
+        await self.ensure_rollups()
         b = self.bounds(start, end)
         async with self.db.uow(readonly=True) as uow:
-            return await uow.indicators.ans(b.start, b.end, flt)
+            done = await uow.indicators.ans_done(b.start_day, b.end_day, b.start, b.end, flt)
+            missed = await uow.indicators.ans_missed(b.start, self._as_of(b), flt)
+        merged: dict[tuple[str, str], list[Any]] = {}      # (client folded, type) -> name, fr…, res…
+        for (client, ptype), v in done.items():
+            row = merged.setdefault((client.casefold(), ptype), [client, 0, 0, 0, 0])
+            for i in range(4):
+                row[1 + i] += v[i]
+        for (client, ptype), (fr, res) in missed.items():
+            row = merged.setdefault((client.casefold(), ptype), [client, 0, 0, 0, 0])
+            row[1] += fr
+            row[3] += res
+        out: list[tuple[str | None, str, str, int, int]] = []
+        for (_, ptype), (name, fr_n, fr_met, res_n, res_met) in sorted(merged.items()):
+            for kind, n, met in (("first_response", fr_n, fr_met), ("resolution", res_n, res_met)):
+                if n:
+                    out.append((name or None, ptype, kind, n, met))
+        return out
 
     async def breaches(self, start: dt.date, end: dt.date, flt: IndicatorSlice) -> list[dict[str, Any]]:
-        """The ANS targets missed in the period (instants as stored: aware UTC)."""
+        """The ANS targets missed in the period, by its end or by now for a period still running
+        (instants as stored: aware UTC)."""
         b = self.bounds(start, end)
         async with self.db.uow(readonly=True) as uow:
-            return await uow.indicators.breaches(b.start, b.end, flt)
+            return await uow.indicators.breaches(b.start, self._as_of(b), flt)
 
     async def incidences(self, start: dt.date, end: dt.date,
                          flt: IndicatorSlice = IndicatorSlice()) -> list[dict[str, Any]]:
@@ -182,15 +250,14 @@ class IndicatorService:
             after = rows[-1][0]
 
 
-def _by(dim: str, filed: Sequence[IndicatorGroup], answered: Sequence[IndicatorGroup],
-        late_open: Sequence[IndicatorGroup]) -> dict[str, dict[str, Any]]:
-    """`{key: {"filed", "answered", "on_time_pct"}}` for one dimension, keys sorted."""
-    acc: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])   # filed, answered, on time, late open
-    for groups, slot in ((filed, 0), (answered, 1), (late_open, 3)):
-        for g in groups:
-            row = acc[getattr(g, dim) or NONE_KEY]
-            row[slot] += g.count
-            if slot == 1:
-                row[2] += g.extra
-    return {k: {"filed": v[0], "answered": v[1], "on_time_pct": pct(v[2], v[1] + v[3])}
-            for k, v in sorted(acc.items())}
+def _by(sums: dict[str, list[int]], late: dict[str, list[int]]) -> dict[str, dict[str, Any]]:
+    """`{key: {"filed", "answered", "on_time_pct"}}` for one dimension, keys sorted; keys with
+    nothing filed, answered or late in the period are left out."""
+    out: dict[str, dict[str, Any]] = {}
+    for key in sorted({*sums, *late}, key=lambda k: k or NONE_KEY):
+        counts = sums.get(key, [0] * 7)
+        n_late = late.get(key, [0])[0]
+        if counts[0] or counts[1] or n_late:
+            out[key or NONE_KEY] = {"filed": counts[0], "answered": counts[1],
+                                    "on_time_pct": pct(counts[2], counts[1] + n_late)}
+    return dict(sorted(out.items()))

@@ -1,10 +1,19 @@
-"""`IndicatorStore`: the aggregate queries behind the indicators, each one indexed range scan of a
-period's rows (`received_at`, `closed_at`, `first_response_at`, or the open PQRs at its end),
-grouped in SQL by every slicing dimension at once so one scan serves every `by_*` table.
+"""`IndicatorStore`: the queries behind the indicators.
 
-Nothing here knows business time: the service passes instants (the period's bounds, the backlog's
-age thresholds) already worked out on the calendar, and the per-PQR business times were measured
-when they happened (`Pqr.measure`)."""
+The sums over a period (filed, answered, on time, ANS targets met, resolution days, by every
+dimension) are read from the daily roll-ups (`storage.repositories.indicator_days`): a period
+costs its days, not its PQRs. A slice the roll-ups do not keep (type, channel, cause, assignee,
+or two fields at once) is counted from the PQRs instead, with the same rules
+(`domain.indicator_days`).
+
+What depends on the state at the period's end (open PQRs, late ones, deadlines passed without
+an answer) is counted from the PQRs, each an index scan bounded by the period or by the open
+PQRs: open now (partial indexes on `is_open`), or closed at or after the end (read from
+`ix_pqrs_closed_cover` alone) — few, for a period that ended recently. The first-response times
+are read from `ix_pqrs_first_response_cover` alone (exact medians need the values).
+
+Nothing here knows business time: the service passes instants and local days worked out on the
+calendar, and the per-PQR business times were measured when they happened (`Pqr.measure`)."""
 
 from __future__ import annotations
 
@@ -12,16 +21,21 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from storage.ports import IndicatorGroup, IndicatorSlice
+from domain.indicator_days import COUNTS, DIMENSIONS, slice_key
+from storage.ports import IndicatorSlice
+from storage.repositories.indicator_days import SqlIndicatorDays
 from storage.sqlite_inline import SqlConnection
 from storage.tables import customers, events, pqrs
 
-# The dimensions every grouped query returns, in this order.
-_DIMENSIONS = (pqrs.c.type, pqrs.c.channel, pqrs.c.area, pqrs.c.cause, pqrs.c.client)
+# By dimension, by key ("" for none): the COUNTS of domain.indicator_days.
+Sums = dict[str, dict[str, list[int]]]
+
+_DIMS = tuple(pqrs.c[d] for d in DIMENSIONS)
 _LEGAL_DUE = func.coalesce(pqrs.c.legal_due_at, pqrs.c.due_at)
+_OPEN = pqrs.c.is_open == True  # noqa: E712  (renders `is_open = 1` / `is_open = true`: the partial indexes' predicate)
 
 
 def _where(flt: IndicatorSlice) -> list[ColumnElement[bool]]:
@@ -34,114 +48,211 @@ def _where(flt: IndicatorSlice) -> list[ColumnElement[bool]]:
     return conds
 
 
-def _open_at(end: dt.datetime) -> ColumnElement[bool]:
-    """Received before `end` and not closed before it. Written as two indexable branches — open now
-    (`closed_at` is NULL exactly while a PQR is open) or closed at or after `end` — so neither scans
-    every PQR received before `end`."""
-    return or_(and_(pqrs.c.closed_at.is_(None), pqrs.c.received_at < end),
-               and_(pqrs.c.closed_at >= end, pqrs.c.received_at < end))
+def rolled_up(flt: IndicatorSlice) -> tuple[str, str] | None:
+    """The roll-ups' (slice, key) for `flt`, or None when they do not keep it."""
+    given = {name: getattr(flt, name) for name in ("client", "area", "type", "channel", "cause", "assignee")
+             if getattr(flt, name) is not None}
+    if not given:
+        return "", ""
+    if len(given) == 1 and next(iter(given)) in ("client", "area"):
+        name, value = next(iter(given.items()))
+        return name, slice_key(value)
+    return None
+
+
+def _fold(rows: Sequence[Any], width: int) -> Sums:
+    """Rows of (type, channel, area, cause, client, count…) summed by each dimension."""
+    out: Sums = {d: {} for d in DIMENSIONS}
+    for r in rows:
+        for i, d in enumerate(DIMENSIONS):
+            have = out[d].setdefault(r[i] or "", [0] * width)
+            for j in range(width):
+                have[j] += int(r[5 + j] or 0)
+    return out
 
 
 class SqlIndicators:
-    """`IndicatorStore` on the `pqrs` and `events` tables."""
+    """`IndicatorStore` on the `pqrs` and `events` tables and the roll-ups."""
 
-    def __init__(self, conn: SqlConnection) -> None:
+    def __init__(self, conn: SqlConnection, days: SqlIndicatorDays) -> None:
         self._conn = conn
+        self._days = days
 
     async def _all(self, stmt: Any) -> list[Any]:
         """The rows, untyped (each query says what its columns are)."""
         return list((await self._conn.execute(stmt)).all())
 
-    async def _groups(self, stmt: Select[Any]) -> list[IndicatorGroup]:
-        rows = await self._all(stmt.group_by(*_DIMENSIONS))
-        return [IndicatorGroup(type=r[0], channel=r[1], area=r[2], cause=r[3], client=r[4],
-                               count=int(r[5]), extra=int(r[6] or 0)) for r in rows]
+    # -- sums over the period -------------------------------------------------------------------
+    async def sums(self, start_day: dt.date, end_day: dt.date, start: dt.datetime, end: dt.datetime,
+                   flt: IndicatorSlice) -> Sums:
+        """The period's COUNTS by dimension and key: from the roll-ups' days [start_day, end_day)
+        where they keep the slice, else counted from the PQRs in [start, end)."""
+        where = rolled_up(flt)
+        if where is not None:
+            found = await self._days.sums(start_day, end_day, *where, dims=DIMENSIONS)
+            return {d: found.get(d, {}) for d in DIMENSIONS}
+        return await self.counted_sums(start, end, flt)
 
-    async def filed(self, start: dt.datetime, end: dt.datetime, flt: IndicatorSlice) -> list[IndicatorGroup]:
-        """PQRs received in [start, end), by dimensions (`extra`: 0)."""
-        stmt = (select(*_DIMENSIONS, func.count(), func.sum(0))
-                .where(pqrs.c.received_at >= start, pqrs.c.received_at < end, *_where(flt)))
-        return await self._groups(stmt)
+    async def counted_sums(self, start: dt.datetime, end: dt.datetime, flt: IndicatorSlice) -> Sums:
+        """`sums` counted from the PQRs of [start, end) (a slice the roll-ups do not keep; and
+        what the tests hold the roll-ups to)."""
+        out: Sums = {d: {} for d in DIMENSIONS}
+        n = len(COUNTS)
+        legal = _LEGAL_DUE
+        parts = (
+            ([func.count()] + [func.sum(0)] * (n - 1), [pqrs.c.received_at >= start, pqrs.c.received_at < end]),
+            ([func.sum(0), func.count(), func.sum(case((pqrs.c.closed_at <= legal, 1), else_=0)), func.sum(0),
+              func.sum(0), func.sum(case((and_(pqrs.c.contract.is_not(None), pqrs.c.contract_due_at.is_not(None)),
+                                         1), else_=0)),
+              func.sum(case((and_(pqrs.c.contract.is_not(None), pqrs.c.closed_at <= pqrs.c.contract_due_at), 1),
+                            else_=0))],
+             [pqrs.c.closed_at >= start, pqrs.c.closed_at < end]),
+            ([func.sum(0)] * 3 + [func.count(), func.sum(case((pqrs.c.first_response_at <= pqrs.c.first_response_due_at,
+                                                               1), else_=0)), func.sum(0), func.sum(0)],
+             [pqrs.c.first_response_at >= start, pqrs.c.first_response_at < end, pqrs.c.contract.is_not(None),
+              pqrs.c.first_response_due_at.is_not(None)]),
+        )
+        for columns, conds in parts:
+            stmt = select(*_DIMS, *columns).where(*conds, *_where(flt)).group_by(*_DIMS)
+            for d, by_key in _fold(await self._all(stmt), n).items():
+                for k, v in by_key.items():
+                    have = out[d].setdefault(k, [0] * n)
+                    for i in range(n):
+                        have[i] += v[i]
+        return out
 
-    async def answered(self, start: dt.datetime, end: dt.datetime, flt: IndicatorSlice) -> list[IndicatorGroup]:
-        """PQRs closed in [start, end), by dimensions; `extra`: those closed by their legal due date."""
-        on_time = func.sum(case((pqrs.c.closed_at <= _LEGAL_DUE, 1), else_=0))
-        stmt = (select(*_DIMENSIONS, func.count(), on_time)
-                .where(pqrs.c.closed_at >= start, pqrs.c.closed_at < end, *_where(flt)))
-        return await self._groups(stmt)
+    async def ans_done(self, start_day: dt.date, end_day: dt.date, start: dt.datetime, end: dt.datetime,
+                       flt: IndicatorSlice) -> dict[tuple[str, str], list[int]]:
+        """The ANS targets settled in the period — (fr_done, fr_met, res_done, res_met) by
+        (client, type); the client as stored, "" for none."""
+        where = rolled_up(flt)
+        if where == ("", ""):
+            names = {slice_key(k): k for k in (await self._days.sums(start_day, end_day, "", "", dims=("client",)))
+                     .get("client", {})}
+            found = await self._days.by_client_type(start_day, end_day)
+            return {(names.get(c, c), t): v[3:7] for (c, t), v in found.items()}
+        if where is not None and where[0] == "client":
+            by_type = (await self.sums(start_day, end_day, start, end, flt))["type"]
+            return {(flt.client or "", t): v[3:7] for t, v in by_type.items()}
+        return await self._by_client_type_live(start, end, flt)
 
-    async def open_late(self, end: dt.datetime, flt: IndicatorSlice) -> list[IndicatorGroup]:
-        """PQRs open at `end` already past their legal due date, by dimensions (`extra`: 0)."""
-        stmt = (select(*_DIMENSIONS, func.count(), func.sum(0))
-                .where(_open_at(end), _LEGAL_DUE < end, *_where(flt)))
-        return await self._groups(stmt)
+    async def _by_client_type_live(self, start: dt.datetime, end: dt.datetime,
+                                   flt: IndicatorSlice) -> dict[tuple[str, str], list[int]]:
+        out: dict[tuple[str, str], list[int]] = {}
+        fr = (select(pqrs.c.client, pqrs.c.type, func.count(),
+                     func.sum(case((pqrs.c.first_response_at <= pqrs.c.first_response_due_at, 1), else_=0)))
+              .where(pqrs.c.first_response_at >= start, pqrs.c.first_response_at < end, pqrs.c.contract.is_not(None),
+                     pqrs.c.first_response_due_at.is_not(None), *_where(flt))
+              .group_by(pqrs.c.client, pqrs.c.type))
+        res = (select(pqrs.c.client, pqrs.c.type, func.count(),
+                      func.sum(case((pqrs.c.closed_at <= pqrs.c.contract_due_at, 1), else_=0)))
+               .where(pqrs.c.closed_at >= start, pqrs.c.closed_at < end, pqrs.c.contract.is_not(None),
+                      pqrs.c.contract_due_at.is_not(None), *_where(flt))
+               .group_by(pqrs.c.client, pqrs.c.type))
+        for stmt, at in ((fr, 0), (res, 2)):
+            for client, ptype, n, met in await self._all(stmt):
+                have = out.setdefault((client or "", ptype), [0, 0, 0, 0])
+                have[at] += int(n)
+                have[at + 1] += int(met or 0)
+        return out
+
+    async def ans_missed(self, start: dt.datetime, as_of: dt.datetime,
+                         flt: IndicatorSlice) -> dict[tuple[str, str], list[int]]:
+        """The ANS deadlines of [start, as_of) passed without being met by `as_of`: (first
+        responses, resolutions) by (client, type). A first response is missed while it has not
+        been given; a resolution while the PQR was open at `as_of` (open now, or closed since)."""
+        out: dict[tuple[str, str], list[int]] = {}
+        base = [pqrs.c.contract.is_not(None), *_where(flt)]
+        fr_due, res_due = pqrs.c.first_response_due_at, pqrs.c.contract_due_at
+        queries = (
+            (0, [pqrs.c.first_response_at.is_(None), fr_due >= start, fr_due < as_of]),
+            (1, [_OPEN, res_due >= start, res_due < as_of]),
+            (1, [res_due >= start, res_due < as_of, pqrs.c.closed_at >= as_of]),
+        )
+        for at, conds in queries:
+            stmt = (select(pqrs.c.client, pqrs.c.type, func.count()).where(*conds, *base)
+                    .group_by(pqrs.c.client, pqrs.c.type))
+            for client, ptype, n in await self._all(stmt):
+                out.setdefault((client or "", ptype), [0, 0])[at] += int(n)
+        return out
+
+    async def resolution_days(self, start_day: dt.date, end_day: dt.date, start: dt.datetime, end: dt.datetime,
+                              flt: IndicatorSlice, answered: int,
+                              ) -> tuple[list[tuple[int, int]], list[tuple[dt.datetime, dt.datetime]]]:
+        """The business days of the PQRs closed in the period, as (days, PQRs); and (received_at,
+        closed_at) of those closed before the measure existed (the service counts them). From the
+        roll-ups when they hold all `answered` closings of the period."""
+        where = rolled_up(flt)
+        if where is not None:
+            hist = await self._days.resolution_days(start_day, end_day, *where)
+            if sum(n for _, n in hist) == answered:
+                return hist, []
+        return await self.counted_resolution_days(start, end, flt)
+
+    async def counted_resolution_days(self, start: dt.datetime, end: dt.datetime, flt: IndicatorSlice,
+                                      ) -> tuple[list[tuple[int, int]], list[tuple[dt.datetime, dt.datetime]]]:
+        """`resolution_days` counted from the PQRs closed in [start, end)."""
+        cond = [pqrs.c.closed_at >= start, pqrs.c.closed_at < end, *_where(flt)]
+        hist_stmt = (select(pqrs.c.resolution_days, func.count()).where(*cond, pqrs.c.resolution_days.is_not(None))
+                     .group_by(pqrs.c.resolution_days).order_by(pqrs.c.resolution_days))
+        hist = [(int(d), int(n)) for d, n in await self._all(hist_stmt)]
+        unmeasured = await self._all(select(pqrs.c.received_at, pqrs.c.closed_at)
+                                     .where(*cond, pqrs.c.resolution_days.is_(None)))
+        return hist, [(r[0], r[1]) for r in unmeasured]
+
+    async def first_response_hours(self, start: dt.datetime, end: dt.datetime, flt: IndicatorSlice,
+                                   ) -> tuple[list[float], list[tuple[dt.datetime, dt.datetime]]]:
+        """The measured business hours of the first responses given in [start, end) (from the
+        covering index alone); and (received_at, first_response_at) of those never measured."""
+        cond = [pqrs.c.first_response_at >= start, pqrs.c.first_response_at < end, *_where(flt)]
+        hours = [float(r[0]) for r in await self._all(
+            select(pqrs.c.first_response_hours).where(*cond, pqrs.c.first_response_hours.is_not(None)))]
+        unmeasured = await self._all(select(pqrs.c.received_at, pqrs.c.first_response_at)
+                                     .where(*cond, pqrs.c.first_response_hours.is_(None)))
+        return hours, [(r[0], r[1]) for r in unmeasured]
+
+    # -- the state at the period's end ----------------------------------------------------------
+    async def late_open(self, end: dt.datetime, flt: IndicatorSlice) -> Sums:
+        """PQRs open at `end` already past their legal due date, by dimension and key: [count]."""
+        rows: list[Any] = []
+        for conds in ([_OPEN, pqrs.c.legal_due_at < end],
+                      [pqrs.c.closed_at >= end, pqrs.c.legal_due_at < end]):
+            rows += await self._all(select(*_DIMS, func.count()).where(*conds, *_where(flt)).group_by(*_DIMS))
+        return _fold(rows, 1)
 
     async def backlog(self, end: dt.datetime, thresholds: Sequence[dt.datetime],
                       flt: IndicatorSlice) -> tuple[list[int], int]:
         """Open PQRs at `end`, counted by age: one count per band, the bands split at the
         `thresholds` (received at or after the first, …, before the last); and how many of them
-        were past their due date at `end`."""
+        were past their due date at `end`. Open now, and closed at or after `end`: two index
+        scans, neither reading a row."""
         whens = [(pqrs.c.received_at >= t, i) for i, t in enumerate(thresholds)]
         band = case(*whens, else_=len(thresholds))
-        stmt = (select(band, func.count(), func.sum(case((pqrs.c.due_at < end, 1), else_=0)))
-                .where(_open_at(end), *_where(flt)).group_by(band))
         counts = [0] * (len(thresholds) + 1)
         breached = 0
-        for b, n, late in await self._all(stmt):
-            counts[int(b)] = int(n)
-            breached += int(late or 0)
+        for conds in ([_OPEN, pqrs.c.received_at < end],
+                      [pqrs.c.closed_at >= end, pqrs.c.received_at < end]):
+            stmt = (select(band, func.count(), func.sum(case((pqrs.c.due_at < end, 1), else_=0)))
+                    .where(*conds, *_where(flt)).group_by(band))
+            for b, n, late in await self._all(stmt):
+                counts[int(b)] += int(n)
+                breached += int(late or 0)
         return counts, breached
-
-    async def first_response_hours(self, start: dt.datetime, end: dt.datetime,
-                                   flt: IndicatorSlice) -> list[tuple[float | None, dt.datetime, dt.datetime]]:
-        """(measured business hours, received_at, first_response_at) of the PQRs first answered
-        in [start, end); hours None for rows from before the measure existed."""
-        stmt = (select(pqrs.c.first_response_hours, pqrs.c.received_at, pqrs.c.first_response_at)
-                .where(pqrs.c.first_response_at >= start, pqrs.c.first_response_at < end, *_where(flt)))
-        return [(r[0], r[1], r[2]) for r in await self._all(stmt)]
-
-    async def resolution_days(self, start: dt.datetime, end: dt.datetime,
-                              flt: IndicatorSlice) -> list[tuple[int | None, dt.datetime, dt.datetime]]:
-        """(measured business days, received_at, closed_at) of the PQRs closed in [start, end)."""
-        stmt = (select(pqrs.c.resolution_days, pqrs.c.received_at, pqrs.c.closed_at)
-                .where(pqrs.c.closed_at >= start, pqrs.c.closed_at < end, *_where(flt)))
-        return [(r[0], r[1], r[2]) for r in await self._all(stmt)]
 
     async def event_counts(self, start: dt.datetime, end: dt.datetime, flt: IndicatorSlice) -> tuple[int, int]:
         """(prórrogas granted, reopenings) in [start, end) on the sliced PQRs."""
-        extended = func.sum(case((events.c.kind == "extended", 1), else_=0))
-        reopened = func.sum(case((and_(events.c.kind == "status_changed", events.c.to_state == "reabierta"), 1),
-                                 else_=0))
-        stmt = (select(extended, reopened).select_from(events.join(pqrs, pqrs.c.id == events.c.pqr_id))
-                .where(events.c.at >= start, events.c.at < end,
-                       events.c.kind.in_(("extended", "status_changed")), *_where(flt)))
-        rows = await self._all(stmt)
-        row = rows[0] if rows else None
-        return (int(row[0] or 0), int(row[1] or 0)) if row is not None else (0, 0)
+        out = []
+        for conds in ([events.c.kind == "extended"],
+                      [events.c.kind == "status_changed", events.c.to_state == "reabierta"]):
+            stmt: Select[Any] = select(func.count()).select_from(events).where(*conds, events.c.at >= start,
+                                                                              events.c.at < end)
+            sliced = _where(flt)
+            if sliced:
+                stmt = stmt.join_from(events, pqrs, pqrs.c.id == events.c.pqr_id).where(*sliced)
+            out.append(int((await self._conn.execute(stmt)).scalar() or 0))
+        return out[0], out[1]
 
-    async def ans(self, start: dt.datetime, end: dt.datetime,
-                  flt: IndicatorSlice) -> list[tuple[str | None, str, str, int, int]]:
-        """ANS outcomes known in [start, end): (client, type, kind, measured, met) for kind
-        `first_response` (answered in the period against `first_response_due_at`, or not answered
-        and its deadline passed in the period) and `resolution` (closed in the period against
-        `contract_due_at`, or open and its deadline passed in the period)."""
-        out: list[tuple[str | None, str, str, int, int]] = []
-        fr_done = and_(pqrs.c.first_response_at >= start, pqrs.c.first_response_at < end)
-        fr_missed = and_(pqrs.c.first_response_at.is_(None), pqrs.c.first_response_due_at >= start,
-                         pqrs.c.first_response_due_at < end)
-        fr_met = case((and_(fr_done, pqrs.c.first_response_at <= pqrs.c.first_response_due_at), 1), else_=0)
-        res_done = and_(pqrs.c.closed_at >= start, pqrs.c.closed_at < end)
-        res_missed = and_(_open_at(end), pqrs.c.contract_due_at >= start, pqrs.c.contract_due_at < end)
-        res_met = case((and_(res_done, pqrs.c.closed_at <= pqrs.c.contract_due_at), 1), else_=0)
-        for kind, due, measured, met in (
-                ("first_response", pqrs.c.first_response_due_at, or_(fr_done, fr_missed), fr_met),
-                ("resolution", pqrs.c.contract_due_at, or_(res_done, res_missed), res_met)):
-            stmt = (select(pqrs.c.client, pqrs.c.type, func.count(), func.sum(met))
-                    .where(pqrs.c.contract.is_not(None), due.is_not(None), measured, *_where(flt))
-                    .group_by(pqrs.c.client, pqrs.c.type))
-            out += [(r[0], r[1], kind, int(r[2]), int(r[3] or 0)) for r in await self._all(stmt)]
-        return out
-
+    # -- lists ----------------------------------------------------------------------------------
     async def breaches(self, start: dt.datetime, end: dt.datetime, flt: IndicatorSlice,
                        limit: int = 1000) -> list[dict[str, Any]]:
         """The ANS targets missed in [start, end), oldest due first: radicado, type, kind, due_at,
@@ -149,18 +260,18 @@ class SqlIndicators:
         out: list[dict[str, Any]] = []
         for kind, due, done in (("first_response", pqrs.c.first_response_due_at, pqrs.c.first_response_at),
                                 ("resolution", pqrs.c.contract_due_at, pqrs.c.closed_at)):
-            late_done = and_(done >= start, done < end, done > due)
-            not_done = and_(or_(done.is_(None), done >= end), due >= start, due < end)
-            if kind == "resolution":
-                not_done = and_(_open_at(end), due >= start, due < end)
-            stmt = (select(pqrs.c.radicado, pqrs.c.type, due, done, pqrs.c.area, pqrs.c.cause)
-                    .where(pqrs.c.contract.is_not(None), due.is_not(None), or_(late_done, not_done), *_where(flt))
-                    .order_by(due).limit(limit))
-            for r in await self._all(stmt):
-                out.append({"radicado": r[0], "type": r[1], "kind": kind, "due_at": r[2],
-                            "done_at": r[3] if r[3] is not None and r[3] < end else None,
-                            "area": r[4], "cause": r[5]})
-        out.sort(key=lambda b: b["due_at"])
+            late_done = [done >= start, done < end, done > due]
+            not_done: list[list[ColumnElement[bool]]] = [[due >= start, due < end, done.is_(None)],
+                                                         [due >= start, due < end, done >= end]]
+            for conds in (late_done, *not_done):
+                stmt = (select(pqrs.c.radicado, pqrs.c.type, due, done, pqrs.c.area, pqrs.c.cause)
+                        .where(pqrs.c.contract.is_not(None), due.is_not(None), *conds, *_where(flt))
+                        .order_by(due).limit(limit))
+                for r in await self._all(stmt):
+                    out.append({"radicado": r[0], "type": r[1], "kind": kind, "due_at": r[2],
+                                "done_at": r[3] if r[3] is not None and r[3] < end else None,
+                                "area": r[4], "cause": r[5]})
+        out.sort(key=lambda b: (b["due_at"], b["radicado"], b["kind"]))
         return out[:limit]
 
     async def incidences(self, start: dt.datetime, end: dt.datetime,
@@ -184,3 +295,4 @@ class SqlIndicators:
                 .where(pqrs.c.received_at >= start, pqrs.c.received_at < end, pqrs.c.id > after_id, *_where(flt))
                 .order_by(pqrs.c.id).limit(limit))
         return [tuple(r) for r in await self._all(stmt)]
+

@@ -23,6 +23,7 @@ from storage.ports import PqrFilter, Stats
 from storage.repositories.common import chunks, event_from_row, event_values, utcnow
 from storage.repositories.common import insert_returning_ids
 from storage.repositories.customers import SqlCustomerRepository
+from storage.repositories.indicator_days import SqlIndicatorDays, fields_of
 from storage.sqlite_inline import SqlConnection
 from storage.tables import attachments, customers, events, messages, pqrs, radicado_counters
 
@@ -56,10 +57,11 @@ class SqlPqrRepository:
     (`FOR UPDATE`) so that two concurrent changes to one PQR do not overwrite each other."""
 
     def __init__(self, conn: SqlConnection, customers_repo: SqlCustomerRepository, *,
-                 readonly: bool = False) -> None:
+                 readonly: bool = False, days: SqlIndicatorDays | None = None) -> None:
         self._conn = conn
         self._customers = customers_repo
         self._readonly = readonly
+        self._days = days           # the daily indicator roll-ups, kept in step with every write
 
     # -- writing ------------------------------------------------------------------------------
     async def add(self, pqr: Pqr, *, radicado_format: str = DEFAULT_RADICADO_FORMAT,
@@ -92,13 +94,19 @@ class SqlPqrRepository:
         for pqr, pqr_id in zip(new, ids, strict=True):
             pqr.id = pqr_id
         await self._insert_children(new)
+        if self._days is not None:
+            await self._days.change([], [fields_of(r) for r in rows])
 
     async def save(self, pqr: Pqr) -> None:
         """Write the PQR's columns and insert its messages without id and its new events."""
         if pqr.id is None:
             raise ValueError("PQR has no id: add it first")
-        await self._conn.execute(update(pqrs).where(pqrs.c.id == pqr.id).values(**self._values(pqr)))
+        values = self._values(pqr)
+        before = await self._days.stored_fields([pqr.id]) if self._days is not None else {}
+        await self._conn.execute(update(pqrs).where(pqrs.c.id == pqr.id).values(**values))
         await self._insert_children([pqr])
+        if self._days is not None:
+            await self._days.change(list(before.values()), [fields_of(values)])
 
     async def _next_seq(self, year: int, n: int = 1) -> int:
         """Take `n` numbers of `year`; returns the last one. The UPDATE takes the counter row's
