@@ -44,6 +44,17 @@ class SqlAccess:
         await self._conn.execute(update(api_tokens).where(api_tokens.c.id == row.id).values(last_used_at=now))
         return _token(row)
 
+    async def find_token(self, token_hash: str) -> ApiToken | None:
+        """The live token with this hash, or None; nothing is written (see `touch_token`)."""
+        row = (await self._conn.execute(select(api_tokens).where(api_tokens.c.token_hash == token_hash,
+                                                                 api_tokens.c.revoked_at.is_(None)))).first()
+        return _token(row) if row is not None else None
+
+    async def touch_token(self, token_hash: str, *, now: dt.datetime) -> None:
+        """Record `now` as the token's last use."""
+        await self._conn.execute(update(api_tokens).where(api_tokens.c.token_hash == token_hash)
+                                 .values(last_used_at=now))
+
     async def tokens(self) -> list[ApiToken]:
         rows = (await self._conn.execute(select(api_tokens).order_by(api_tokens.c.name))).all()
         return [_token(r) for r in rows]

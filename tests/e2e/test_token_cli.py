@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.access.service import RECENT
 from storage.db import SqlDatabase
 from tests.channels.web.conftest import make_world
 from tests.e2e.conftest import Run, as_json
@@ -89,6 +90,7 @@ async def test_a_cli_token_opens_the_api_until_revoked(pqrbot: Run, workdir: Pat
             used = next(k for k in as_json(pqrbot("token", "list", "--json")) if k["name"] == "crm")
             assert dt.datetime.fromisoformat(used["last_used_at"]) == w.now[0]
             assert pqrbot("token", "revoke", "crm").returncode == 0
+            w.tick(seconds=RECENT.total_seconds())     # revoked by another process: refused within RECENT
             r = await w.client.get("/api/v1/pqrs", headers=auth)
             assert r.status_code == 401 and r.json()["error"] == "unauthorized"
             async with httpx.AsyncClient() as other:                # the same token, from anywhere
