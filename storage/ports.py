@@ -32,6 +32,7 @@ class PqrFilter:
     area: str | None = None
     type: str | None = None
     customer_id: int | None = None
+    client: str | None = None                  # the contract's client, compared case-insensitively
     limit: int | None = None
     offset: int = 0
 

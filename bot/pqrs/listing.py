@@ -1,10 +1,9 @@
-"""A page of PQRs chosen by plain values (state, type, area, client, breached), for callers that
-may not build storage's filter themselves: the REST API (`GET /api/v1/pqrs`; channels never
-import storage)."""
+"""A page of PQRs and how many match in all, read in one read-only transaction: the staff queue
+(a filter built by the command layer) and the REST API (`GET /api/v1/pqrs`, by plain values:
+channels never import storage)."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -16,30 +15,31 @@ from storage.ports import PqrFilter
 
 @dataclass(frozen=True)
 class PqrPage:
-    """One page of the PQRs that match, with their messages and events, and how many match in all."""
+    """One page of the PQRs that match (with their messages and events when asked), and how many
+    match in all."""
 
     items: list[Pqr]
     total: int
 
 
+async def listing(service: PqrService, flt: PqrFilter, *, details: bool = False) -> PqrPage:
+    """The PQRs `flt` picks (its limit and offset; by due date then id) and the count of all that
+    match, in one transaction. The page is not read when the offset is past the end."""
+    async with service.db.uow(readonly=True) as uow:
+        total = await uow.pqrs.count(flt)
+        items = await uow.pqrs.list(flt, details=details) if flt.offset < total else []
+    return PqrPage(items=items, total=total)
+
+
 async def pqr_page(service: PqrService, *, now: dt.datetime, statuses: tuple[Status, ...] | None = None,
                    pqr_type: PqrType | None = None, area: str | None = None, client: str | None = None,
                    breached: bool | None = None, page: int = 1, per_page: int = 20) -> PqrPage:
-    """Page `page` (from 1) of `per_page` PQRs, by due date then id. `statuses`: None for the open
-    states, () for all. `breached`: True for those past due at `now`, False for the others. The
-    client is the contract's client, compared case-insensitively (as the indicators do)."""
+    """Page `page` (from 1) of `per_page` PQRs, by due date then id, with their messages and
+    events. `statuses`: None for the open states, () for all. `breached`: True for those past due
+    at `now`, False for the others. The client is the contract's client, compared
+    case-insensitively (as the indicators do)."""
     flt = PqrFilter(statuses=statuses, due_before=now if breached else None,
                     due_from=now if breached is False else None, area=area,
-                    type=pqr_type.value if pqr_type else None)
-    offset = (page - 1) * per_page
-    if client is None:
-        total = await service.count(flt)
-        items = await service.list(dataclasses.replace(flt, limit=per_page, offset=offset), details=True) \
-            if offset < total else []
-        return PqrPage(items=items, total=total)
-    # Storage's filter has no client condition: match it on the listing (without details), then
-    # load the page's PQRs whole.
-    wanted = client.strip().casefold()
-    matching = [p for p in await service.list(flt) if (p.client or "").casefold() == wanted]
-    chosen = matching[offset:offset + per_page]
-    return PqrPage(items=[await service.show(p.radicado) for p in chosen if p.radicado], total=len(matching))
+                    type=pqr_type.value if pqr_type else None, client=client,
+                    limit=per_page, offset=(page - 1) * per_page)
+    return await listing(service, flt, details=True)

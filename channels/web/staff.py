@@ -43,6 +43,7 @@ from bot.commands.refusals import Refusal
 from bot.i18n import CATALOGUES, t
 from bot.i18n.formats import (format_amount, format_file_size, format_local_datetime, format_number,
                               format_percentage)
+from bot.pqrs.listing import listing
 from bot.reports.charts import backlog_svg, by_type_svg, incidences_svg
 from bot.reports.summary import kpi_lines
 from bot.reports.workbook import key_label
@@ -196,10 +197,10 @@ class StaffPages:
         except Refusal as exc:
             error = self.s.commands.refusal(exc)
         else:
-            total = await self.s.pqrs.count(flt)
-            pqrs = await self.s.pqrs.list(flt)
+            found = await listing(self.s.pqrs, flt)
+            total = found.total
             page, title = flt.offset // PAGE_SIZE + 1, ", ".join(words)
-            rows = [self._row(p, ctx) for p in pqrs]
+            rows = [self._row(p, ctx) for p in found.items]
         base = " ".join(w for w in q.split() if not _PAGE_WORD.match(w))
         pages = max(1, -(-total // PAGE_SIZE))
         prev_href = ctx.href("/staff", q=f"{base} page:{page - 1}".strip()) if page > 1 else None

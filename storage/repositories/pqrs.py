@@ -44,6 +44,11 @@ _ATTACHMENTS_OF_PQRS = (
            attachments.c.size, attachments.c.sha256)
     .join(messages, messages.c.id == attachments.c.message_id)
     .where(messages.c.pqr_id.in_(bindparam("ids", expanding=True))).order_by(attachments.c.id))
+# The messages and events of a page of PQRs (listings with details load them for every page).
+_MESSAGES_OF_PQRS = (select(messages).where(messages.c.pqr_id.in_(bindparam("ids", expanding=True)))
+                     .order_by(messages.c.at, messages.c.id))
+_EVENTS_OF_PQRS = (select(events).where(events.c.pqr_id.in_(bindparam("ids", expanding=True)))
+                   .order_by(events.c.at, events.c.id))
 
 
 @cache
@@ -234,14 +239,12 @@ class SqlPqrRepository:
             for a in await self._conn.execute(_ATTACHMENTS_OF_PQRS, {"ids": list(part)}):
                 files[a.message_id].append(Attachment(id=a.id, filename=a.filename, content_type=a.content_type,
                                                       size=a.size, sha256=a.sha256))
-            for r in await self._conn.execute(select(messages).where(messages.c.pqr_id.in_(part))
-                                              .order_by(messages.c.at, messages.c.id)):
+            for r in await self._conn.execute(_MESSAGES_OF_PQRS, {"ids": list(part)}):
                 msgs[r.pqr_id].append(Message(direction=Direction(r.direction), channel=r.channel,
                                               body=r.body, at=r.at, author=r.author,
                                               external_id=r.external_id, id=r.id,
                                               attachments=tuple(files.get(r.id, ()))))
-            for r in await self._conn.execute(select(events).where(events.c.pqr_id.in_(part))
-                                              .order_by(events.c.at, events.c.id)):
+            for r in await self._conn.execute(_EVENTS_OF_PQRS, {"ids": list(part)}):
                 evts[r.pqr_id].append(event_from_row(r))
         for pqr_id, pqr in by_id.items():
             assert pqr_id is not None
@@ -263,6 +266,8 @@ def _conditions(flt: PqrFilter) -> list[ColumnElement[bool]]:
                           (pqrs.c.type, flt.type), (pqrs.c.customer_id, flt.customer_id)):
         if value is not None:
             conds.append(column == value)
+    if flt.client is not None:                  # as the indicators compare it
+        conds.append(func.lower(pqrs.c.client) == flt.client.strip().lower())
     return conds
 
 
