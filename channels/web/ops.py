@@ -21,6 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram,
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from prometheus_client.metrics_core import Metric
+from starlette.types import Scope
 
 from bot.pqrs.metrics import WorkFigures, work_figures
 from channels.web.services import WebServices
@@ -48,14 +49,14 @@ def _http_metrics(app: FastAPI) -> _HttpMetrics:
     return found
 
 
-def observe(request: Request, response: Response, seconds: float) -> None:
-    """Count one answered request in its app's latency histogram, labelled with the route's
-    template (`/consulta`, `/api/v1/pqrs/{radicado}`), never the raw path."""
-    route = request.scope.get("route")
-    template = getattr(route, "path", None)
+def observe(scope: Scope, status: int, seconds: float) -> None:
+    """Count one answered request (its ASGI scope, once the router has matched it) in its app's
+    latency histogram, labelled with the route's template (`/consulta`,
+    `/api/v1/pqrs/{radicado}`), never the raw path."""
+    template = getattr(scope.get("route"), "path", None)
     if not isinstance(template, str):
-        template = "/static" if request.url.path.startswith("/static/") else UNMATCHED
-    _http_metrics(request.app).latency.labels(request.method, template, str(response.status_code)).observe(seconds)
+        template = "/static" if str(scope.get("path", "")).startswith("/static/") else UNMATCHED
+    _http_metrics(scope["app"]).latency.labels(scope.get("method", ""), template, str(status)).observe(seconds)
 
 
 class _Work(Collector):

@@ -15,8 +15,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from bot.i18n import CATALOGUES, t
 
 TEMPLATES = Path(__file__).parent / "templates"
+# auto_reload off: the templates ship with the code, so a page need not stat its files each time.
 ENV = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "xml"]),
-                  trim_blocks=True, lstrip_blocks=True)
+                  trim_blocks=True, lstrip_blocks=True, auto_reload=False)
 
 
 def language(request: Request, default: str) -> str:

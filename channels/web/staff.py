@@ -60,6 +60,7 @@ ACTIONS = ("assign", "take", "reply", "note", "status", "cause", "due", "close")
 REPORT_KINDS = ("kpis", "client", "monthly")
 FLASH_MAX = 2000
 DASHBOARD_FRESH_S = 60.0       # how long this instance reuses the dashboard's figures and charts
+INSTANTS_KEPT = 10_000         # instants remembered formatted (forgotten all at once beyond)
 _RADICADO = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _PAGE_WORD = re.compile(r"^(page|pagina|página):", re.IGNORECASE)
 # Stored types a browser could run or render as a page: always served as bytes.
@@ -88,6 +89,22 @@ class Ctx:
         return path + ("?" + urlencode(params) if params else "")
 
 
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    """One line of the queue, as shown (an object, not a dict: Jinja reads attributes first)."""
+
+    radicado: str
+    href: str
+    type: str
+    status: str
+    customer: str
+    subject: str
+    due: str
+    sla: str
+    sla_label: str
+    assignee: str
+
+
 def routes(services: WebServices) -> APIRouter:
     """The sign-in, sign-out and staff routes."""
     pages = StaffPages(services)
@@ -113,9 +130,11 @@ class StaffPages:
     def __init__(self, services: WebServices) -> None:
         self.s = services
         self.calendar = services.pqrs.calendar
-        # (month, language) -> (when, the three periods' documents, the charts' SVG): the dashboard's
+        # (month, language) -> (when, the page's figures formatted and its charts): the dashboard's
         # figures are a minute old at most, so reloads and several viewers cost one computation.
-        self._dashboards: dict[tuple[str, str], tuple[float, list[dict[str, Any]], list[str]]] = {}
+        self._dashboards: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
+        # (instant, language) -> the text shown: the queue shows the same due dates page after page.
+        self._instants: dict[tuple[dt.datetime, str], str] = {}
 
     # -- sessions ----------------------------------------------------------------------------------
     def _lang(self, request: Request) -> str:
@@ -152,7 +171,14 @@ class StaffPages:
         return response
 
     def _fmt(self, instant: dt.datetime | None, lang: str) -> str:
-        return format_local_datetime(self.calendar.local(instant), lang) if instant is not None else "—"
+        if instant is None:
+            return "—"
+        text = self._instants.get((instant, lang))
+        if text is None:
+            if len(self._instants) >= INSTANTS_KEPT:
+                self._instants.clear()
+            text = self._instants[(instant, lang)] = format_local_datetime(self.calendar.local(instant), lang)
+        return text
 
     async def login(self, request: Request, token: str) -> Response:
         """Use up a sign-in link: the session cookie and on to the queue; a clear 403 otherwise."""
@@ -209,13 +235,13 @@ class StaffPages:
                           total=total, page=page, pages=pages, title=title, prev_href=prev_href,
                           next_href=next_href)
 
-    def _row(self, pqr: Pqr, ctx: Ctx) -> dict[str, Any]:
+    def _row(self, pqr: Pqr, ctx: Ctx) -> QueueRow:
         sla = pqr.sla_state(ctx.now, self.calendar, self.s.pqrs.warn_before_days)
-        return {"radicado": pqr.radicado, "href": ctx.href(f"/staff/pqr/{pqr.radicado}"),
-                "type": t(ctx.lang, f"type.{pqr.type.value}"), "status": t(ctx.lang, f"status.{pqr.status.value}"),
-                "customer": pqr.customer.name, "subject": pqr.subject, "due": self._fmt(pqr.due_at, ctx.lang),
-                "sla": sla.value, "sla_label": t(ctx.lang, f"sla.{sla.value}"),
-                "assignee": pqr.assignee or t(ctx.lang, "label.unassigned")}
+        return QueueRow(radicado=pqr.radicado or "", href=ctx.href(f"/staff/pqr/{pqr.radicado}"),
+                        type=t(ctx.lang, f"type.{pqr.type.value}"), status=t(ctx.lang, f"status.{pqr.status.value}"),
+                        customer=pqr.customer.name, subject=pqr.subject, due=self._fmt(pqr.due_at, ctx.lang),
+                        sla=sla.value, sla_label=t(ctx.lang, f"sla.{sla.value}"),
+                        assignee=pqr.assignee or t(ctx.lang, "label.unassigned"))
 
     # -- one PQR -----------------------------------------------------------------------------------
     async def pqr(self, request: Request, radicado: str) -> Response:
@@ -314,7 +340,7 @@ class StaffPages:
         key = (month.label, lang)
         cached = self._dashboards.get(key)
         if cached is not None and time.monotonic() - cached[0] < DASHBOARD_FRESH_S:
-            docs, charts = cached[1], cached[2]
+            values = cached[1]
         else:
             docs = [await ind.kpis(p.start, p.end) for _, p in periods]
             incidences = await ind.incidences(month.start, month.end)
@@ -322,16 +348,19 @@ class StaffPages:
                 asyncio.to_thread(by_type_svg, docs[0]["by_type"], lang=lang),
                 asyncio.to_thread(backlog_svg, docs[0]["backlog_age"], lang=lang),
                 asyncio.to_thread(incidences_svg, incidences, lang=lang)))
-            self._dashboards[key] = (time.monotonic(), docs, charts)
-        current = docs[0]
-        return self._page(
-            ctx, "staff/dashboard.html", columns=[label for label, _ in periods], figures=figure_rows(docs, lang),
-            lines=[kpi_lines(d, lang) for d in docs], month_label=month.label,
-            by_client=self._breakdown(current["by_client"], "client", lang),
-            by_area=self._breakdown(current["by_area"], "area", lang),
-            by_cause=self._breakdown(current["by_cause"], "cause", lang),
-            backlog=[(band.replace("-", "–"), format_number(n, lang)) for band, n in current["backlog_age"].items()],
-            charts=[Markup(inline_svg(svg)) for svg in charts])     # drawn here from numbers and labels
+            current = docs[0]
+            # The figures as the page shows them (formatting them costs more than the page itself).
+            values = dict(
+                columns=[label for label, _ in periods], figures=figure_rows(docs, lang),
+                lines=[kpi_lines(d, lang) for d in docs], month_label=month.label,
+                by_client=self._breakdown(current["by_client"], "client", lang),
+                by_area=self._breakdown(current["by_area"], "area", lang),
+                by_cause=self._breakdown(current["by_cause"], "cause", lang),
+                backlog=[(band.replace("-", "–"), format_number(n, lang))
+                         for band, n in current["backlog_age"].items()],
+                charts=[Markup(inline_svg(svg)) for svg in charts])     # drawn here from numbers and labels
+            self._dashboards[key] = (time.monotonic(), values)
+        return self._page(ctx, "staff/dashboard.html", **values)
 
     def _breakdown(self, groups: Mapping[str, Mapping[str, Any]], dim: str, lang: str) -> list[dict[str, str]]:
         def name(key: str) -> str:
