@@ -147,6 +147,9 @@ class Outbox(Protocol):
 
     async def list(self, *, status: str | None = None, limit: int = 100) -> list[OutboxItem]: ...
 
+    async def depth_by_status(self, statuses: Collection[str]) -> dict[str, int]:
+        """How many rows each of `statuses` holds, counted exactly (0 for none)."""
+
     async def retry(self, item_id: int, *, now: dt.datetime) -> bool:
         """Put a dead (or pending) row back to pending, due now."""
 
@@ -366,6 +369,8 @@ class InboxStore(Protocol):
     async def retry(self, item_id: int, *, now: dt.datetime) -> bool: ...
 
     async def depth(self) -> dict[str, int]: ...
+
+    async def depth_by_status(self, statuses: Sequence[str]) -> dict[str, int]: ...
 
     async def imap_position(self, account: str, folder: str) -> tuple[int, int] | None: ...
 

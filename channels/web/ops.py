@@ -2,13 +2,13 @@
 when the database does not answer) and `GET /metrics` (Prometheus text format).
 
 /metrics shows inbound messages by channel and outcome (`pqrbot_inbound_total`), outbox depth by
-status (`pqrbot_outbox_depth`), open and breached PQRs (`pqrbot_open_pqrs`,
+status (`pqrbot_outbox_depth`: pending, dead), inbox depth by status (`pqrbot_inbox_depth`:
+pending, failed), both exact, open and breached PQRs (`pqrbot_open_pqrs`,
 `pqrbot_breached_open_pqrs`) — read from the database at each scrape through
 `bot.pqrs.metrics` — and the latency of the web's own requests
 (`pqrbot_http_request_duration_seconds` by method, route template and status), which the app's
 middleware records with `observe`. Each app has its own registry (never prometheus_client's
-global one), so several apps in one process (tests) do not share figures. Inbox depth comes with
-the inbox of inbound mail."""
+global one), so several apps in one process (tests) do not share figures."""
 
 from __future__ import annotations
 
@@ -77,6 +77,11 @@ class _Work(Collector):
         for status, n in sorted(f.outbox.items()):
             outbox.add_metric((status,), n)
         yield outbox
+        inbox = GaugeMetricFamily("pqrbot_inbox_depth", "Inbound mail in the inbox by status (pending: to file; "
+                                  "failed: given up until retried).", labels=("status",))
+        for status, n in sorted(f.inbox.items()):
+            inbox.add_metric((status,), n)
+        yield inbox
         yield GaugeMetricFamily("pqrbot_open_pqrs", "Open PQRs.", value=f.open_pqrs)
         yield GaugeMetricFamily("pqrbot_breached_open_pqrs", "Open PQRs past their due date.", value=f.breached_open)
 

@@ -93,6 +93,15 @@ class SqlInbox:
         rows = await self._conn.execute(select(inbox.c.status, func.count()).group_by(inbox.c.status))
         return {r[0]: int(r[1]) for r in rows}
 
+    async def depth_by_status(self, statuses: Sequence[str]) -> dict[str, int]:
+        """How many items each of `statuses` holds (0 for none), on the status index only: the
+        items already filed, however many, are not counted."""
+        found = dict.fromkeys(statuses, 0)
+        rows = await self._conn.execute(select(inbox.c.status, func.count()).where(inbox.c.status.in_(list(found)))
+                                        .group_by(inbox.c.status))
+        found.update({r[0]: int(r[1]) for r in rows})
+        return found
+
     # -- IMAP positions --------------------------------------------------------------------------
     async def imap_position(self, account: str, folder: str) -> tuple[int, int] | None:
         """(uidvalidity, last UID taken) of an account's folder, or None."""

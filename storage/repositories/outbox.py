@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, insert, or_, select, update
+from sqlalchemy import Row, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.ports import OutboxItem
@@ -151,6 +151,15 @@ class SqlOutbox:
         if status is not None:
             stmt = stmt.where(outbox.c.status == status)
         return [_item_from_row(r) for r in (await self._conn.execute(stmt)).all()]
+
+    async def depth_by_status(self, statuses: Collection[str]) -> dict[str, int]:
+        """How many rows each of `statuses` holds, counted exactly (0 for none); one query on the
+        (status, next_attempt_at) index."""
+        found = dict.fromkeys(statuses, 0)
+        rows = await self._conn.execute(select(outbox.c.status, func.count()).where(outbox.c.status.in_(list(found)))
+                                        .group_by(outbox.c.status))
+        found.update({r[0]: int(r[1]) for r in rows})
+        return found
 
     async def retry(self, item_id: int, *, now: dt.datetime) -> bool:
         """Put a dead or pending row back to pending, due now; False if none (or sent)."""

@@ -7,11 +7,14 @@ import re
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import insert
 
 from bot.bootstrap import build, web_channel
 from bot.config import parse_config
 from bot.pqrs.service import FilingRequest
 from domain.pqr_types import PqrType
+from storage.ports import InboxItem
+from storage.tables import outbox
 from tests.channels.web.conftest import T0, WebWorld
 
 UNREACHABLE = "postgresql+asyncpg://nobody@127.0.0.1:1/x"
@@ -104,3 +107,23 @@ async def test_each_app_counts_its_own_requests(web: WebWorld) -> None:
     finally:
         await other.stop()
         await app.db.dispose()
+
+
+async def test_metrics_count_outbox_and_inbox_depth_exactly(web: WebWorld) -> None:
+    """Over 10,000 pending outbox rows are counted, not capped; the inbox's pending and failed
+    items are its depth, the filed ones history."""
+    async with web.app.db.uow() as uow:
+        await uow.connection.execute(insert(outbox), [
+            {"channel": "email", "destination": f"c{n}@example.co", "payload": {"kind": "text", "text": "x"},
+             "status": "dead" if n < 3 else "pending", "attempts": 0, "created_at": T0, "next_attempt_at": T0}
+            for n in range(10_050)])
+        ids = await uow.inbox.append_many([InboxItem(source="smtp", received_at=T0, data=b"x") for _ in range(4)],
+                                          now=T0)
+        await uow.inbox.failed(ids[0], reason="refused by a trigger", now=T0, retry_at=None)
+        await uow.inbox.mark(ids[1], "filed", now=T0)
+        await uow.commit()
+    found = samples((await web.client.get("/metrics")).text)
+    assert value(found, "pqrbot_outbox_depth", status="pending") == 10_047
+    assert value(found, "pqrbot_outbox_depth", status="dead") == 3
+    assert value(found, "pqrbot_inbox_depth", status="pending") == 2
+    assert value(found, "pqrbot_inbox_depth", status="failed") == 1
