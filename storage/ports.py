@@ -162,6 +162,15 @@ class InboundKeys(Protocol):
         """`remember` for several (channel, key, now) in one statement; False for each key
         recorded before or earlier in `keys`."""
 
+    async def filed_for(self, channel: str, key: str) -> tuple[dt.datetime, str | None] | None:
+        """(when recorded, the radicado linked or None) of a recorded key; None for a new one."""
+
+    async def renew(self, channel: str, key: str, *, now: dt.datetime) -> None:
+        """Record the key again as of `now`, linked to no PQR."""
+
+    async def link_pqr(self, channel: str, key: str, pqr_id: int) -> None:
+        """Link a recorded key to the PQR it filed."""
+
     async def acks_since(self, keys: Collection[str], since: dt.datetime) -> dict[str, int]:
         """How many acknowledgments each key (`client:IP`, `envelope:ADDRESS`, …) counted from
         `since` on, across instances."""

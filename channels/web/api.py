@@ -5,7 +5,9 @@ request — unknown, revoked or missing: 401 with `WWW-Authenticate: Bearer`; a 
 403, written to the audit trail. Every write acts as `api:<token name>`. PQRs and penalties are the
 CLI's JSON (`bot.cli.serialize`); the response models below say in /api/openapi.json what those
 documents hold (explicit fields, checked against the CLI's shape by the tests). Errors are the
-app's `{"error", "detail"}`, the detail of a domain refusal its catalogue text."""
+app's `{"error", "detail"}`, the detail of a domain refusal its catalogue text. `POST /pqrs` takes
+an `Idempotency-Key` header (bot.pqrs.api_filing): a retry with the same key and token within 24
+hours answers with the PQR the first one filed."""
 
 # No `from __future__ import annotations` here: FastAPI reads the routes' annotations, and those
 # name dependencies that live in `routes`' scope.
@@ -13,13 +15,15 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from bot.cli.serialize import penalty_json, pqr_json
 from bot.commands.refusals import refusal_text
 from bot.i18n import t
+from bot.pqrs.api_filing import file_once
 from bot.pqrs.listing import pqr_page
 from bot.pqrs.service import FilingRequest
 from bot.reports.queries import kpis
@@ -35,6 +39,7 @@ from domain.pqr import Direction, SlaState
 from domain.pqr_types import PqrType, Status
 
 PER_PAGE_MAX = 100
+IDEMPOTENCY_KEY_MAX = 255
 FIRST_DAY, LAST_DAY = FIRST_INSTANT.date(), LAST_INSTANT.date()       # the years `report kpis` takes
 STATUS_PATTERN = "^(" + "|".join(("all", *Status)) + ")$"
 EXAMPLE_RADICADO = "PQR-2026-000001"
@@ -228,6 +233,13 @@ class KpisOut(BaseModel):
     by_client: dict[str, GroupOut]
 
 
+def document(content: Any, status: int = 200) -> Response:
+    """A PQR document as the answer, serialized once. `bot.cli.serialize` builds exactly the shape
+    the response models describe (the tests compare both), so the models document the operations
+    and FastAPI does not validate each answer against them again."""
+    return JSONResponse(content, status_code=status)
+
+
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The refusals an operation documents (all `{"error", "detail"}`): 401 and 422 always."""
     return {s: {"model": ApiError} for s in sorted({401, 422, *statuses})}
@@ -250,6 +262,10 @@ class Caller:
 bearer = HTTPBearer(auto_error=False, description="a token from `pqrbot token create`")
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 Radicado = Annotated[Line, Path(max_length=RADICADO_MAX, examples=[EXAMPLE_RADICADO])]
+IdempotencyKey = Annotated[str | None, Header(
+    alias="Idempotency-Key", min_length=1, max_length=IDEMPOTENCY_KEY_MAX, pattern=r"^[\x21-\x7e]+$",
+    description="Any printable ASCII up to 255 characters. The same key with the same token within 24 hours "
+                "answers with the PQR the first request filed (`Idempotent-Replayed: true`), not a second one.")]
 
 
 def routes(services: WebServices) -> APIRouter:
@@ -305,40 +321,45 @@ def routes(services: WebServices) -> APIRouter:
             client: Annotated[Line | None, Query(min_length=1, max_length=CLIENT_MAX)] = None,
             breached: Annotated[bool | None, Query(description="past due now (true) or not (false)")] = None,
             page: Annotated[int, Query(ge=1, le=INT32_MAX)] = 1,
-            per_page: Annotated[int, Query(ge=1, le=PER_PAGE_MAX)] = 20) -> dict[str, Any]:
+            per_page: Annotated[int, Query(ge=1, le=PER_PAGE_MAX)] = 20) -> Response:
         statuses = None if status is None else () if status == "all" else (Status(status),)
         found = await pqr_page(services.pqrs, now=services.clock(), statuses=statuses, pqr_type=pqr_type,
                                area=area, client=client, breached=breached, page=page, per_page=per_page)
-        return {"items": [doc(p) for p in found.items], "page": page, "per_page": per_page, "total": found.total}
+        return document({"items": [doc(p) for p in found.items], "page": page, "per_page": per_page,
+                         "total": found.total})
 
     @router.post("/pqrs", status_code=201, response_model=PqrOut, response_model_exclude_unset=True,
                  responses=_errors(400, 403), summary="File a PQR (as `pqrbot pqr new`)")
-    async def file_pqr(request: Request, who: Annotated[Caller, staff], new: NewPqr) -> dict[str, Any]:
+    async def file_pqr(request: Request, who: Annotated[Caller, staff], new: NewPqr,
+                       key: IdempotencyKey = None) -> Response:
         now = services.clock()
         try:
             req = FilingRequest(pqr_type=new.type, channel=new.channel, name=new.name, subject=new.subject,
                                 body=new.body, received_at=new.received_at or now, actor=who.actor,
                                 email=email_address(new.email) if new.email else None, phone=new.phone,
                                 area=new.area, language=services.language)
-            pqr = await services.pqrs.file(req)
+            filed = await file_once(services.pqrs, req, caller=who.name, key=key, now=now)
         except DomainError as exc:
             raise await refused(request, exc, who, "api.file") from None
-        assert pqr is not None       # None only for a repeated inbound key, which the API never sets
-        return doc(pqr)
+        response = document(doc(filed.pqr), 201)
+        if filed.replayed:
+            response.headers["Idempotent-Replayed"] = "true"
+        return response
 
     @router.get("/pqrs/{radicado}", response_model=PqrOut, response_model_exclude_unset=True,
                 responses=_errors(403, 404), summary="One PQR with its messages and audit trail")
-    async def show_pqr(request: Request, who: Annotated[Caller, staff], radicado: Radicado) -> dict[str, Any]:
+    async def show_pqr(request: Request, who: Annotated[Caller, staff], radicado: Radicado) -> Response:
         try:
-            return doc(await services.pqrs.show(radicado.strip().upper()))
+            pqr = await services.pqrs.show(radicado.strip().upper())
         except DomainError as exc:
             raise await refused(request, exc, who, "api.show") from None
+        return document(doc(pqr))
 
     @router.post("/pqrs/{radicado}/messages", status_code=201, response_model=PqrOut,
                  response_model_exclude_unset=True, responses=_errors(400, 403, 404, 409),
                  summary="Answer the customer (reply, sent on their channel) or add an internal note")
     async def add_message(request: Request, who: Annotated[Caller, staff], radicado: Radicado,
-                          message: NewMessage) -> dict[str, Any]:
+                          message: NewMessage) -> Response:
         rad, now = radicado.strip().upper(), services.clock()
         try:
             if message.kind == "reply":
@@ -347,7 +368,7 @@ def routes(services: WebServices) -> APIRouter:
                 pqr = await services.pqrs.note(rad, message.body, actor=who.actor, now=now)
         except DomainError as exc:
             raise await refused(request, exc, who, f"api.{message.kind}", rad) from None
-        return doc(pqr)
+        return document(doc(pqr), 201)
 
     @router.get("/kpis", response_model=KpisOut, responses=_errors(403),
                 summary="The indicators of [from, to) (as `pqrbot report kpis --json`)")

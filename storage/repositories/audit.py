@@ -7,13 +7,13 @@ from collections.abc import Collection, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from domain.events import Event
 from storage.repositories.common import event_from_row, event_values
 from storage.sqlite_inline import SqlConnection
-from storage.tables import ack_counts, events, inbound_keys
+from storage.tables import ack_counts, events, inbound_keys, pqrs
 
 
 @cache
@@ -68,6 +68,26 @@ class SqlInboundKeys:
         new = {(r[0], r[1]) for r in result.all()}
         return [(channel, key) in new and first[(channel, key)] == i
                 for i, (channel, key, _) in enumerate(keys)]
+
+    async def filed_for(self, channel: str, key: str) -> tuple[dt.datetime, str | None] | None:
+        """When the key was recorded and the radicado of the PQR linked to it (None when none
+        is), or None for a key never recorded."""
+        row = (await self._conn.execute(
+            select(inbound_keys.c.created_at, pqrs.c.radicado)
+            .outerjoin(pqrs, pqrs.c.id == inbound_keys.c.pqr_id)
+            .where(inbound_keys.c.channel == channel, inbound_keys.c.key == key))).first()
+        return (row[0], row[1]) if row is not None else None
+
+    async def renew(self, channel: str, key: str, *, now: dt.datetime) -> None:
+        """Record the key again as of `now`, linked to no PQR (its earlier use has lapsed)."""
+        await self._conn.execute(update(inbound_keys).where(inbound_keys.c.channel == channel,
+                                                            inbound_keys.c.key == key)
+                                 .values(created_at=now, pqr_id=None))
+
+    async def link_pqr(self, channel: str, key: str, pqr_id: int) -> None:
+        """Link a recorded key to the PQR it filed."""
+        await self._conn.execute(update(inbound_keys).where(inbound_keys.c.channel == channel,
+                                                            inbound_keys.c.key == key).values(pqr_id=pqr_id))
 
     async def acks_since(self, keys: Collection[str], since: dt.datetime) -> dict[str, int]:
         """How many acknowledgments each key counted from `since` on (keys without any: 0)."""

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from bot.access.service import RECENT
+from bot.bootstrap import access_service
 from bot.cli.serialize import penalty_json, pqr_json
 from bot.penalties.service import NewPenalty
 from domain.penalty import PenaltyCategory
@@ -144,6 +146,72 @@ async def test_listing_pages_and_filters(web: WebWorld) -> None:
     web.now[0] = dt.datetime(2026, 12, 15, 9, 0, tzinfo=BOG)
     assert (await page(breached="true"))["total"] == 4 and (await page(breached="false"))["total"] == 0
     assert {p["sla"] for p in (await page(breached=True))["items"]} == {"breached"}
+
+
+async def test_an_idempotency_key_files_once_per_token_within_a_day(any_web: WebWorld) -> None:
+    w = any_web
+    crm, bi = await token(w, "staff", "crm"), await token(w, "staff", "bi")
+
+    async def post(auth: dict[str, str], key: str | bytes | None, **fields: Any) -> Any:
+        headers = {**auth, **({"Idempotency-Key": key} if key is not None else {})}
+        return await w.client.post("/api/v1/pqrs", json={**NEW, **fields}, headers=headers)
+
+    first = await post(crm, "order-7781")
+    assert first.status_code == 201 and "idempotent-replayed" not in first.headers
+    w.tick(hours=23, minutes=59)
+    again = await post(crm, "order-7781")
+    assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
+    assert again.json()["radicado"] == first.json()["radicado"]
+    assert again.json() == await expected(w, first.json()["radicado"])
+    other = await post(bi, "order-7781")                  # another token: its own key
+    assert other.status_code == 201 and other.json()["radicado"] != first.json()["radicado"]
+    w.tick(minutes=2)                                     # a day after the first: the key files again
+    later = await post(crm, "order-7781")
+    assert later.status_code == 201 and "idempotent-replayed" not in later.headers
+    assert later.json()["radicado"] not in (first.json()["radicado"], other.json()["radicado"])
+    assert (await post(crm, "order-7781")).json()["radicado"] == later.json()["radicado"]
+    unkeyed = [(await post(crm, None)).json()["radicado"] for _ in range(2)]
+    assert len(set(unkeyed)) == 2
+    listed = (await w.client.get("/api/v1/pqrs", headers=crm)).json()
+    assert listed["total"] == 5
+    for bad in ("", "x" * 256, "tab\there", "ñandú".encode()):
+        r = await post(crm, bad)
+        assert is_error(r, 422, "invalid") and "Idempotency-Key" in r.json()["detail"], bad
+
+
+async def test_a_refused_filing_keeps_no_key(web: WebWorld) -> None:
+    auth = {**await token(web, "staff", "crm"), "Idempotency-Key": "k-1"}
+    r = await web.client.post("/api/v1/pqrs", json={**NEW, "email": "not an address"}, headers=auth)
+    assert r.status_code == 422, r.text
+    r = await web.client.post("/api/v1/pqrs", json=NEW, headers=auth)
+    assert r.status_code == 201 and "idempotent-replayed" not in r.headers
+
+
+async def test_a_token_s_last_use_is_written_once_a_minute(web: WebWorld) -> None:
+    auth = await token(web, "staff", "crm")
+
+    async def last_used() -> dt.datetime | None:
+        [found] = await web.web.services.access.tokens()
+        return found.last_used_at
+
+    assert (await web.client.get("/api/v1/pqrs", headers=auth)).status_code == 200
+    assert await last_used() == web.now[0]
+    first = web.now[0]
+    web.tick(seconds=59)
+    assert (await web.client.get("/api/v1/pqrs", headers=auth)).status_code == 200
+    assert await last_used() == first
+    web.tick(seconds=1)
+    assert (await web.client.get("/api/v1/pqrs", headers=auth)).status_code == 200
+    assert await last_used() == web.now[0]
+
+
+async def test_a_token_revoked_elsewhere_is_refused_within_the_recent_bound(web: WebWorld) -> None:
+    auth = await token(web, "staff", "crm")
+    assert (await web.client.get("/api/v1/pqrs", headers=auth)).status_code == 200
+    elsewhere = access_service(web.app)                   # another instance, or `pqrbot token revoke`
+    await elsewhere.revoke_token("crm", actor="cli:operator", now=web.now[0])
+    web.tick(seconds=RECENT.total_seconds())
+    assert is_error(await web.client.get("/api/v1/pqrs", headers=auth), 401, "unauthorized")
 
 
 @pytest.fixture

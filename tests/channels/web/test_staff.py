@@ -10,10 +10,13 @@ import html
 import re
 from urllib.parse import parse_qs, urlsplit
 
+from typing import Any
+
 import httpx
 import pytest
+from sqlalchemy import event
 
-from bot.access.service import digest
+from bot.access.service import RECENT, digest
 from bot.bootstrap import access_service
 from bot.pqrs.service import FilingRequest
 from domain.errors import NotAllowed
@@ -160,6 +163,36 @@ async def test_signing_out_ends_the_session(web: WebWorld) -> None:
     assert r.status_code == 200 and 'pqrbot_session=""' in r.headers["set-cookie"]
     web.client.cookies.set("pqrbot_session", cookie)      # the old cookie is worth nothing now
     assert (await web.client.get("/staff")).status_code == 303
+
+
+async def test_a_session_ended_elsewhere_is_refused_within_the_recent_bound(web: WebWorld) -> None:
+    await sign_in(web)
+    assert (await web.client.get("/staff")).status_code == 200
+    async with web.app.db.uow() as uow:                  # another instance signs the member out
+        assert await uow.access.end_sessions_of(STAFF, now=web.now[0]) == 1
+        await uow.commit()
+    web.tick(seconds=RECENT.total_seconds())
+    assert (await web.client.get("/staff")).status_code == 303
+
+
+async def test_the_queue_reads_in_one_transaction(web: WebWorld) -> None:
+    for n in range(3):
+        await file_pqr(web, subject=f"Caso {n}")
+    await sign_in(web)
+    assert (await web.client.get("/staff")).status_code == 200      # the session is now remembered
+    begun: list[str] = []
+
+    def on_begin(conn: Any) -> None:
+        begun.append("begin")
+
+    for engine in web.app.db.sync_engines:
+        event.listen(engine, "begin", on_begin)
+    try:
+        r = await web.client.get("/staff")
+    finally:
+        for engine in web.app.db.sync_engines:
+            event.remove(engine, "begin", on_begin)
+    assert r.status_code == 200 and "Caso 2" in r.text and begun == ["begin"]
 
 
 async def test_a_customer_gets_no_link_and_no_page(web: WebWorld) -> None:
