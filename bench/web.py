@@ -17,11 +17,17 @@ the median latency of a few requests one at a time, before the load. One JSON li
 on stdout, the bare one first; progress on stderr. Goals (issue 16): the queue and the API at
 ≥ 0.3 of the bare rate with p99 < 100 ms; the dashboard p99 < 300 ms.
 
-`--nodelay` is a what-if, not the product: both servers' listening sockets get TCP_NODELAY (which
-their connections inherit). The web binds its socket without naming the protocol
-(`socket.socket(family, SOCK_STREAM)`, proto 0), so asyncio does not set TCP_NODELAY on the
-accepted connections; a small response's body then waits behind its headers for the client's
-delayed ACK, ~40 ms on every request after the first on a keep-alive connection."""
+`--nodelay` sets TCP_NODELAY on both servers' listening sockets as well. It was the what-if that
+found the delayed-ACK wait (~40 ms per keep-alive request); the web now names IPPROTO_TCP when it
+binds, so asyncio sets TCP_NODELAY on its connections and the flag should change nothing.
+
+What bounds the pages (issue 16, measured with this bench and pyinstrument on the server): each
+read runs on aiosqlite's worker thread, several thread hand-offs per statement, and that — not
+SQLite, not the templates — is most of a page's server CPU and of its latency; with the same reads
+run on the loop's own connection (as writes are, storage.sqlite_inline) the queue, the PQR page and
+the API answer about twice as many requests with p99 under 100 ms. Full collections of the
+startup heap (~110 ms each, every few seconds) made most of the tail until the web froze it
+(channels.web.server)."""
 
 from __future__ import annotations
 
