@@ -72,7 +72,7 @@ class SqlInboundKeys:
     async def filed_for(self, channel: str, key: str) -> tuple[dt.datetime, str | None] | None:
         """When the key was recorded and the radicado of the PQR linked to it (None when none
         is), or None for a key never recorded."""
-        row = (await self._conn.execute(
+        row: Any = (await self._conn.execute(
             select(inbound_keys.c.created_at, pqrs.c.radicado)
             .outerjoin(pqrs, pqrs.c.id == inbound_keys.c.pqr_id)
             .where(inbound_keys.c.channel == channel, inbound_keys.c.key == key))).first()
