@@ -10,8 +10,9 @@ One JSON object per line on stdout, per backend (progress and --explain plans on
   year 2026, three `kpis` calls; its goal the sum of theirs): p50/p95 ms over --runs calls after a
   warm-up, and `rows_scanned`, the rows each figure's period holds (received in it, closed in it,
   first answered in it, open at its end, prórroga/status events in it) — what an indexed range
-  scan has to read, so a time far above what those rows explain points at a scan that is not
-  bounded by the period (see --explain).
+  scan of the PQRs would read — next to `rows_read`, what the call reads now (roll-up rows of the
+  period and before its end, PQRs closed since its end, its first responses, ANS deadlines and
+  events); a time far above what those explain points at an unbounded scan (see --explain).
 - `file_monthly_xlsx` / `file_monthly_pdf` (`report monthly` 2026-02, the XLSX with the detail sheet
   streamed from `IndicatorService.detail`) and `file_client_year_xlsx` / `file_client_year_pdf` (the
   largest client, 2025): each in a process of its own doing only that, its seconds and peak RSS
@@ -45,10 +46,11 @@ from bench.core import NOW, _ms, _p95
 from bench.seed import CLIENTS, seed
 from bot.bootstrap import App, build
 from bot.config import parse_config
+from domain.indicator_days import DIMENSIONS
 from domain.periods import Period
 from storage.db import SqlDatabase
 from storage.ports import IndicatorSlice
-from storage.tables import events, pqrs
+from storage.tables import events, indicator_days, pqrs
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS, WARMUP = 7, 1
@@ -130,6 +132,38 @@ async def rows_scanned(app: App, db: SqlDatabase, label: str, flt: IndicatorSlic
         return {k: int((await conn.execute(s)).scalar_one()) for k, s in stmts.items()}
 
 
+async def rows_read(app: App, db: SqlDatabase, label: str, flt: IndicatorSlice) -> dict[str, int]:
+    """What one kpis call reads now, by source: roll-up rows of the period (the sums) and before
+    its end (open PQRs by receipt and due day), PQR index entries closed at or after its end
+    (backlog, late), first responses of the period (their hours, for exact medians), ANS
+    deadlines of the period, and prórroga/reopening events."""
+    period = Period.parse(label)
+    ind = app.reports.indicators
+    b = ind.bounds(period.start, period.end)
+    as_of = min(b.end, NOW)
+    key = ("client", flt.client.lower()) if flt.client else ("", "")
+    sliced = [func.lower(pqrs.c.client) == flt.client.lower()] if flt.client else []
+    d = indicator_days.c
+
+    def count(table: Any, *conds: Any) -> Any:
+        return select(func.count()).select_from(table).where(*conds)
+
+    stmts = {
+        "rollup_period": count(indicator_days, d.slice == key[0], d.slice_key == key[1], d.day >= b.start_day,
+                               d.day < b.end_day, d.dim.in_(DIMENSIONS)),
+        "rollup_before_end": count(indicator_days, d.slice == key[0], d.slice_key == key[1],
+                                   d.day < b.end_day, d.dim.in_(("type",) + DIMENSIONS)),
+        "closed_since_end": count(pqrs, pqrs.c.closed_at >= as_of, *sliced),
+        "first_response": count(pqrs, pqrs.c.first_response_at >= b.start, pqrs.c.first_response_at < b.end,
+                                *sliced),
+        "ans_deadlines": count(pqrs, pqrs.c.contract_due_at >= b.start, pqrs.c.contract_due_at < as_of, *sliced),
+        "events": count(events, events.c.at >= b.start, events.c.at < b.end,
+                        or_(events.c.kind == "extended", events.c.to_state == "reabierta")),
+    }
+    async with db.engine.connect() as conn:
+        return {k: int((await conn.execute(s)).scalar_one()) for k, s in stmts.items()}
+
+
 async def bench_kpis(app: App, db: SqlDatabase, calls: list[Call], runs: int) -> dict[str, Any]:
     service = app.reports.indicators
 
@@ -141,7 +175,10 @@ async def bench_kpis(app: App, db: SqlDatabase, calls: list[Call], runs: int) ->
     result = await timed(run, runs)
     scanned = {f"{label}{' ' + flt.client if flt.client else ''}": await rows_scanned(app, db, label, flt)
                for label, flt in calls}
-    return {**result, "rows_scanned": next(iter(scanned.values())) if len(scanned) == 1 else scanned}
+    read = {f"{label}{' ' + flt.client if flt.client else ''}": await rows_read(app, db, label, flt)
+            for label, flt in calls}
+    return {**result, "rows_scanned": next(iter(scanned.values())) if len(scanned) == 1 else scanned,
+            "rows_read": next(iter(read.values())) if len(read) == 1 else read}
 
 
 async def explain_kpis(app: App, db: SqlDatabase, name: str, calls: list[Call]) -> None:
@@ -306,6 +343,10 @@ async def main(argv: list[str] | None = None) -> None:
     if args.url:
         db = SqlDatabase(args.url)
         try:
+            await db.upgrade()              # a database seeded by an older tree: its migrations,
+            counted = time.perf_counter()   # then the roll-ups it never had, counted once
+            await make_app(db, contracts_file()).reports.indicators.ensure_rollups()
+            log(f"migrated; roll-ups ready in {time.perf_counter() - counted:.1f} s")
             async with db.engine.connect() as conn:
                 rows = int((await conn.execute(select(func.count()).select_from(pqrs))).scalar_one())
             await bench_backend(args, db.dialect.replace("postgresql", "postgres"), db, rows)

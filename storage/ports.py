@@ -246,6 +246,9 @@ class IndicatorStore(Protocol):
     async def first_response_hours(self, start: dt.datetime, end: dt.datetime, flt: IndicatorSlice,
                                    ) -> tuple[list[float], list[tuple[dt.datetime, dt.datetime]]]: ...
 
+    async def first_response_spread(self, start: dt.datetime, end: dt.datetime,
+                                    flt: IndicatorSlice) -> dict[str, float | None] | None: ...
+
     async def late_open(self, end: dt.datetime, flt: IndicatorSlice) -> dict[str, dict[str, list[int]]]: ...
 
     async def backlog(self, end: dt.datetime, thresholds: Sequence[dt.datetime],

@@ -114,9 +114,10 @@ pqrs = Table(
     # the first responses of a period with their measured hours (medians without the rows); the
     # ANS resolution deadlines of a period with the closing that settles them.
     Index("ix_pqrs_closed_cover", "closed_at", "received_at", "due_at", "legal_due_at", "client"),
-    Index("ix_pqrs_first_response_cover", "first_response_at", "first_response_hours", "client"),
+    Index("ix_pqrs_first_response_cover", "first_response_at", "first_response_hours", "client", "received_at",
+          sqlite_where=text("first_response_at IS NOT NULL"), postgresql_where=text("first_response_at IS NOT NULL")),
     Index("ix_pqrs_contract_due_closed", "contract_due_at", "closed_at"),
-    Index("ix_pqrs_unanswered_first_due", "first_response_due_at",
+    Index("ix_pqrs_unanswered_first_due", "first_response_due_at", "contract", "client", "type", "first_response_at",
           sqlite_where=text("first_response_at IS NULL"), postgresql_where=text("first_response_at IS NULL")),
     # Partial indexes: only open PQRs are queried by deadline, assignee and area at scale.
     Index("ix_pqrs_open_due_at", "due_at", sqlite_where=text("is_open = 1"),
@@ -125,11 +126,13 @@ pqrs = Table(
           postgresql_where=text("is_open")),
     Index("ix_pqrs_open_area", "area", sqlite_where=text("is_open = 1"),
           postgresql_where=text("is_open")),
-    Index("ix_pqrs_open_received", "received_at", "due_at", "client", sqlite_where=text("is_open = 1"),
+    Index("ix_pqrs_open_received", "received_at", "due_at", "client", "is_open", sqlite_where=text("is_open = 1"),
           postgresql_where=text("is_open")),
-    Index("ix_pqrs_open_legal_due", "legal_due_at", sqlite_where=text("is_open = 1"),
+    Index("ix_pqrs_open_legal_due", "legal_due_at", "type", "channel", "area", "cause", "client", "is_open",
+          sqlite_where=text("is_open = 1"),
           postgresql_where=text("is_open")),
-    Index("ix_pqrs_open_contract_due", "contract_due_at", sqlite_where=text("is_open = 1"),
+    Index("ix_pqrs_open_contract_due", "contract_due_at", "contract", "client", "type", "is_open",
+          sqlite_where=text("is_open = 1"),
           postgresql_where=text("is_open")),
 )
 
@@ -418,8 +421,8 @@ indicator_days = Table(
     "indicator_days", metadata,
     Column("slice", String(10), primary_key=True),            # "" | client | area
     Column("slice_key", String(200), primary_key=True),       # the client or area, lower-cased
-    Column("day", Date, primary_key=True),                    # the local day
     Column("dim", String(10), primary_key=True),              # type | channel | area | cause | client
+    Column("day", Date, primary_key=True),                    # the local day
     Column("key", String(200), primary_key=True),             # its value ("" for none)
     *[Column(name, Integer, nullable=False, server_default="0") for name in INDICATOR_COUNTS],
 )

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.calendar import BusinessCalendar
+from domain.indicator_days import COUNTS
 from storage.ports import Database, IndicatorSlice
 
 BANDS = ("0-5", "6-10", "11-15", ">15")
@@ -157,13 +158,16 @@ class IndicatorService:
             sums = await store.sums(b.start_day, b.end_day, b.start, b.end, flt)
             late = await store.late_open(as_of, flt)
             bands, breached = await store.backlog(as_of, backlog_thresholds(cal, last_day), flt)
-            hours, fr_unmeasured = await store.first_response_hours(b.start, b.end, flt)
-            totals = [sum(col) for col in zip(*sums["type"].values(), strict=True)] or [0] * 7
+            first = await store.first_response_spread(b.start, b.end, flt)
+            hours, fr_unmeasured = await store.first_response_hours(b.start, b.end, flt) if first is None else ([], [])
+            totals = [sum(col) for col in zip(*sums["type"].values(), strict=True)] or [0] * len(COUNTS)
             hist, res_unmeasured = await store.resolution_days(b.start_day, b.end_day, b.start, b.end, flt,
                                                                answered=totals[1])
             extensions, reopened = await store.event_counts(b.start, b.end, flt)
             missed = await store.ans_missed(b.start, as_of, flt)
-        hours += [cal.business_hours_between(r, f) for r, f in fr_unmeasured]
+        if first is None:
+            hours += [cal.business_hours_between(r, f) for r, f in fr_unmeasured]
+            first = spread(hours)
         if res_unmeasured:
             days = [d for d, n in hist for _ in range(n)]
             days += [cal.business_days_between(cal.effective_filing_day(r), cal.local(c).date())
@@ -180,7 +184,7 @@ class IndicatorService:
             "filed": filed, "answered": n_answered,
             "on_time_pct": pct(on_time, n_answered + n_late_open),
             "ans_compliance_pct": pct(met, measured),
-            "first_response_hours": spread(hours), "resolution_business_days": resolution,
+            "first_response_hours": first, "resolution_business_days": resolution,
             "open_at_end": sum(bands), "breached_open": breached,
             "backlog_age": dict(zip(BANDS, bands, strict=True)),
             "extensions": extensions, "reopened": reopened,
@@ -255,7 +259,7 @@ def _by(sums: dict[str, list[int]], late: dict[str, list[int]]) -> dict[str, dic
     nothing filed, answered or late in the period are left out."""
     out: dict[str, dict[str, Any]] = {}
     for key in sorted({*sums, *late}, key=lambda k: k or NONE_KEY):
-        counts = sums.get(key, [0] * 7)
+        counts = sums.get(key, [0] * len(COUNTS))
         n_late = late.get(key, [0])[0]
         if counts[0] or counts[1] or n_late:
             out[key or NONE_KEY] = {"filed": counts[0], "answered": counts[1],

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
-from domain.indicator_days import COUNTS, FIELDS, DaysKey, Key, accumulate, difference
+from domain.indicator_days import COUNTS, DIMENSIONS, FIELDS, DaysKey, Key, accumulate, difference
 from storage.sqlite_inline import SqlConnection
 from storage.tables import indicator_days, indicator_resolution_days, indicator_rollup, pqrs
 
@@ -128,6 +128,27 @@ class SqlIndicatorDays:
                 .where(d.slice == "client", d.dim == "type", d.day >= start, d.day < end)
                 .group_by(d.slice_key, d.key))
         return {(r[0], r[1]): [int(v or 0) for v in r[2:]] for r in (await self._conn.execute(stmt)).all()}
+
+    async def open_due_before(self, end: dt.date, slice_: str, key: str) -> dict[str, dict[str, int]]:
+        """PQRs open now whose legal due day is before `end`, of one slice, by dimension and key."""
+        d = indicator_days.c
+        stmt = (select(d.dim, d.key, func.sum(d.open_due))
+                .where(d.slice == slice_, d.slice_key == key, d.dim.in_(DIMENSIONS), d.day < end)
+                .group_by(d.dim, d.key).having(func.sum(d.open_due) != 0))
+        out: dict[str, dict[str, int]] = {}
+        rows: list[Any] = list((await self._conn.execute(stmt)).all())
+        for row in rows:
+            out.setdefault(row[0], {})[row[1]] = int(row[2])
+        return out
+
+    async def open_by_day(self, end: dt.date, slice_: str, key: str) -> list[tuple[dt.date, int]]:
+        """(receipt day, PQRs open now) of the days before `end`, of one slice."""
+        d = indicator_days.c
+        stmt = (select(d.day, func.sum(d.open))
+                .where(d.slice == slice_, d.slice_key == key, d.dim == "type", d.day < end)
+                .group_by(d.day).having(func.sum(d.open) != 0))
+        rows: list[Any] = list((await self._conn.execute(stmt)).all())
+        return [(row[0], int(row[1])) for row in rows]
 
     async def resolution_days(self, start: dt.date, end: dt.date, slice_: str, key: str) -> list[tuple[int, int]]:
         """(business days, PQRs) of the closings in the days [start, end) of one slice."""

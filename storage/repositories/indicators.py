@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from domain.indicator_days import COUNTS, DIMENSIONS, slice_key
@@ -98,19 +99,26 @@ class SqlIndicators:
         what the tests hold the roll-ups to)."""
         out: Sums = {d: {} for d in DIMENSIONS}
         n = len(COUNTS)
-        legal = _LEGAL_DUE
+        c = pqrs.c
+        has_contract = c.contract.is_not(None)
+
+        def counts(**given: Any) -> list[Any]:
+            """The COUNTS columns of one scan: those `given`, zero for the others."""
+            return [given.get(name, func.sum(0)) for name in COUNTS]
+
+        def when(cond: ColumnElement[bool]) -> Any:
+            return func.sum(case((cond, 1), else_=0))
+
         parts = (
-            ([func.count()] + [func.sum(0)] * (n - 1), [pqrs.c.received_at >= start, pqrs.c.received_at < end]),
-            ([func.sum(0), func.count(), func.sum(case((pqrs.c.closed_at <= legal, 1), else_=0)), func.sum(0),
-              func.sum(0), func.sum(case((and_(pqrs.c.contract.is_not(None), pqrs.c.contract_due_at.is_not(None)),
-                                         1), else_=0)),
-              func.sum(case((and_(pqrs.c.contract.is_not(None), pqrs.c.closed_at <= pqrs.c.contract_due_at), 1),
-                            else_=0))],
-             [pqrs.c.closed_at >= start, pqrs.c.closed_at < end]),
-            ([func.sum(0)] * 3 + [func.count(), func.sum(case((pqrs.c.first_response_at <= pqrs.c.first_response_due_at,
-                                                               1), else_=0)), func.sum(0), func.sum(0)],
-             [pqrs.c.first_response_at >= start, pqrs.c.first_response_at < end, pqrs.c.contract.is_not(None),
-              pqrs.c.first_response_due_at.is_not(None)]),
+            (counts(filed=func.count(), open=when(c.closed_at.is_(None))), [c.received_at >= start, c.received_at < end]),
+            (counts(answered=func.count(), on_time=when(c.closed_at <= _LEGAL_DUE),
+                    res_done=when(and_(has_contract, c.contract_due_at.is_not(None))),
+                    res_met=when(and_(has_contract, c.closed_at <= c.contract_due_at))),
+             [c.closed_at >= start, c.closed_at < end]),
+            (counts(fr_done=func.count(), fr_met=when(c.first_response_at <= c.first_response_due_at)),
+             [c.first_response_at >= start, c.first_response_at < end, has_contract,
+              c.first_response_due_at.is_not(None)]),
+            (counts(open_due=func.count()), [_OPEN, _LEGAL_DUE >= start, _LEGAL_DUE < end]),
         )
         for columns, conds in parts:
             stmt = select(*_DIMS, *columns).where(*conds, *_where(flt)).group_by(*_DIMS)
@@ -205,20 +213,77 @@ class SqlIndicators:
         """The measured business hours of the first responses given in [start, end) (from the
         covering index alone); and (received_at, first_response_at) of those never measured."""
         cond = [pqrs.c.first_response_at >= start, pqrs.c.first_response_at < end, *_where(flt)]
-        hours = [float(r[0]) for r in await self._all(
-            select(pqrs.c.first_response_hours).where(*cond, pqrs.c.first_response_hours.is_not(None)))]
+        stmt = select(pqrs.c.first_response_hours).where(*cond, pqrs.c.first_response_hours.is_not(None))
+        hours = await self._floats(stmt)
         unmeasured = await self._all(select(pqrs.c.received_at, pqrs.c.first_response_at)
                                      .where(*cond, pqrs.c.first_response_hours.is_(None)))
         return hours, [(r[0], r[1]) for r in unmeasured]
+
+    async def first_response_spread(self, start: dt.datetime, end: dt.datetime,
+                                    flt: IndicatorSlice) -> dict[str, float | None] | None:
+        """PostgreSQL: the median and p90 of the measured first-response hours of [start, end),
+        computed by the server (`percentile_cont`, the same linear interpolation as
+        `statistics.quantiles(method="inclusive")`), two decimals; None elsewhere, or when some
+        first response of the period was never measured (the service counts those)."""
+        if self._conn.dialect.name != "postgresql":
+            return None
+        cond = [pqrs.c.first_response_at >= start, pqrs.c.first_response_at < end, *_where(flt)]
+        hours = pqrs.c.first_response_hours
+        row = (await self._conn.execute(select(
+            func.count(hours), func.count(), func.percentile_cont(0.5).within_group(hours),
+            func.percentile_cont(0.9).within_group(hours)).where(*cond))).one()
+        if int(row[0]) != int(row[1]):
+            return None
+        if int(row[0]) == 0:
+            return {"median": None, "p90": None}
+        return {"median": round(float(row[2]), 2), "p90": round(float(row[3]), 2)}
+
+    async def _floats(self, stmt: Select[Any]) -> list[float]:
+        """The one float column of `stmt`'s rows. On SQLite's read connections the rows are
+        fetched by the driver itself: a year's first responses are 400k rows, which SQLAlchemy's
+        result rows take five times as long to build as the query takes to run."""
+        conn = self._conn
+        if conn.dialect.name == "sqlite" and isinstance(conn, AsyncConnection):
+            compiled = stmt.compile(dialect=conn.dialect)
+            params = compiled.construct_params()
+            values = []
+            for k in compiled.positiontup or ():
+                process = compiled.binds[k].type.bind_processor(conn.dialect)
+                values.append(process(params[k]) if process is not None else params[k])
+            raw = await conn.get_raw_connection()
+            driver: Any = raw.driver_connection          # aiosqlite.Connection
+            cursor = await driver.execute(str(compiled), values)
+            try:
+                return [float(r[0]) for r in await cursor.fetchall()]
+            finally:
+                await cursor.close()
+        return [float(r[0]) for r in await self._all(stmt)]
 
     # -- the state at the period's end ----------------------------------------------------------
     async def late_open(self, end: dt.datetime, flt: IndicatorSlice) -> Sums:
         """PQRs open at `end` already past their legal due date, by dimension and key: [count]."""
         rows: list[Any] = []
-        for conds in ([_OPEN, pqrs.c.legal_due_at < end],
-                      [pqrs.c.closed_at >= end, pqrs.c.legal_due_at < end]):
+        scans = [[pqrs.c.closed_at >= end, pqrs.c.legal_due_at < end]]
+        where = rolled_up(flt)
+        kept: dict[str, dict[str, int]] = {}
+        if where is None:
+            scans.append([_OPEN, pqrs.c.legal_due_at < end])
+        else:
+            # Open now and due before `end`'s day: the roll-ups' `open_due` by legal due day;
+            # due on that day before `end` (a period still running): from the open PQRs.
+            tz = self._days.tz
+            day = end.astimezone(tz).date()
+            kept = await self._days.open_due_before(day, *where)
+            midnight = dt.datetime.combine(day, dt.time(0), tzinfo=tz)
+            if end > midnight:
+                scans.append([_OPEN, pqrs.c.legal_due_at >= midnight, pqrs.c.legal_due_at < end])
+        for conds in scans:
             rows += await self._all(select(*_DIMS, func.count()).where(*conds, *_where(flt)).group_by(*_DIMS))
-        return _fold(rows, 1)
+        out = _fold(rows, 1)
+        for d, by_key in kept.items():
+            for k, n in by_key.items():
+                out[d].setdefault(k, [0])[0] += n
+        return out
 
     async def backlog(self, end: dt.datetime, thresholds: Sequence[dt.datetime],
                       flt: IndicatorSlice) -> tuple[list[int], int]:
@@ -230,8 +295,21 @@ class SqlIndicators:
         band = case(*whens, else_=len(thresholds))
         counts = [0] * (len(thresholds) + 1)
         breached = 0
-        for conds in ([_OPEN, pqrs.c.received_at < end],
-                      [pqrs.c.closed_at >= end, pqrs.c.received_at < end]):
+        scans = [[pqrs.c.closed_at >= end, pqrs.c.received_at < end]]
+        where = rolled_up(flt)
+        if where is None:
+            scans.append([_OPEN, pqrs.c.received_at < end])
+        else:
+            # Open now: the roll-ups' `open` count by receipt day (what is open now was received
+            # before now, so "received before `end`" is every day up to `end`'s).
+            tz = self._days.tz
+            last = (end - dt.timedelta(microseconds=1)).astimezone(tz).date()
+            firsts = [t.astimezone(tz).date() for t in thresholds]
+            for day, n in await self._days.open_by_day(last + dt.timedelta(days=1), *where):
+                counts[next((i for i, f in enumerate(firsts) if day >= f), len(firsts))] += n
+            breached += int((await self._conn.execute(
+                select(func.count()).where(_OPEN, pqrs.c.due_at < end, *_where(flt)))).scalar() or 0)
+        for conds in scans:
             stmt = (select(band, func.count(), func.sum(case((pqrs.c.due_at < end, 1), else_=0)))
                     .where(*conds, *_where(flt)).group_by(band))
             for b, n, late in await self._all(stmt):

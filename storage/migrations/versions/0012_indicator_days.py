@@ -22,7 +22,7 @@ down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_COUNTS = ("filed", "answered", "on_time", "fr_done", "fr_met", "res_done", "res_met")
+_COUNTS = ("filed", "answered", "on_time", "fr_done", "fr_met", "res_done", "res_met", "open", "open_due")
 
 
 def upgrade() -> None:
@@ -30,16 +30,21 @@ def upgrade() -> None:
     op.drop_index("ix_pqrs_closed_at", table_name="pqrs")
     op.drop_index("ix_pqrs_first_response_at", table_name="pqrs")
     op.create_index("ix_pqrs_closed_cover", "pqrs", ["closed_at", "received_at", "due_at", "legal_due_at", "client"])
-    op.create_index("ix_pqrs_first_response_cover", "pqrs", ["first_response_at", "first_response_hours", "client"])
+    op.create_index("ix_pqrs_first_response_cover", "pqrs",
+                    ["first_response_at", "first_response_hours", "client", "received_at"],
+                    sqlite_where=sa.text("first_response_at IS NOT NULL"),
+                    postgresql_where=sa.text("first_response_at IS NOT NULL"))
     op.create_index("ix_pqrs_contract_due_closed", "pqrs", ["contract_due_at", "closed_at"])
-    op.create_index("ix_pqrs_unanswered_first_due", "pqrs", ["first_response_due_at"],
+    op.create_index("ix_pqrs_unanswered_first_due", "pqrs",
+                    ["first_response_due_at", "contract", "client", "type", "first_response_at"],
                     sqlite_where=sa.text("first_response_at IS NULL"),
                     postgresql_where=sa.text("first_response_at IS NULL"))
-    op.create_index("ix_pqrs_open_received", "pqrs", ["received_at", "due_at", "client"],
+    op.create_index("ix_pqrs_open_received", "pqrs", ["received_at", "due_at", "client", "is_open"],
                     sqlite_where=sa.text("is_open = 1"), postgresql_where=sa.text("is_open"))
-    op.create_index("ix_pqrs_open_legal_due", "pqrs", ["legal_due_at"],
+    op.create_index("ix_pqrs_open_legal_due", "pqrs",
+                    ["legal_due_at", "type", "channel", "area", "cause", "client", "is_open"],
                     sqlite_where=sa.text("is_open = 1"), postgresql_where=sa.text("is_open"))
-    op.create_index("ix_pqrs_open_contract_due", "pqrs", ["contract_due_at"],
+    op.create_index("ix_pqrs_open_contract_due", "pqrs", ["contract_due_at", "contract", "client", "type", "is_open"],
                     sqlite_where=sa.text("is_open = 1"), postgresql_where=sa.text("is_open"))
     op.create_index("ix_events_kind_state_at", "events", ["kind", "to_state", "at"])
     op.create_table(
@@ -50,7 +55,7 @@ def upgrade() -> None:
         sa.Column("dim", sa.String(10), nullable=False),
         sa.Column("key", sa.String(200), nullable=False),
         *[sa.Column(name, sa.Integer(), nullable=False, server_default="0") for name in _COUNTS],
-        sa.PrimaryKeyConstraint("slice", "slice_key", "day", "dim", "key", name="pk_indicator_days"),
+        sa.PrimaryKeyConstraint("slice", "slice_key", "dim", "day", "key", name="pk_indicator_days"),
     )
     op.create_table(
         "indicator_resolution_days",
