@@ -1,0 +1,1 @@
+"""Answer templates (config `templates.dir`): the folder, answers filled from it, `/pqr templates`."""
