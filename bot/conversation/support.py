@@ -11,8 +11,9 @@ from bot.clock import Clock
 from bot.ports.payloads import Alert
 from bot.pqrs.followups import StaffDestinations, followup_notices
 from bot.i18n import t
+from bot.pqrs.notices import ACK_TEXT
 from bot.pqrs.service import PqrService
-from bot.conversation.model import ChatEvent, Say, Text
+from bot.conversation.model import Body, ChatEvent, Say, Text
 from domain.customer import identity
 from domain.errors import NotFound
 from domain.events import Event
@@ -45,8 +46,10 @@ class TelegramSupport:
     def filed_say(self, pqr: Pqr, lang: str) -> Say:
         """The answer to Confirmar: radicado and due date (local time), remembered as about the PQR."""
         assert pqr.radicado is not None and pqr.id is not None
-        text = Text.of(lang, "tg.filed", type=t(lang, f"type.{pqr.type.value}").lower(), radicado=pqr.radicado,
-                       due=self._instant(pqr, lang))
+        custom = self.service.notifier.custom_text(ACK_TEXT, pqr, lang)    # the deployment's acknowledgment
+        text: Body = (tuple(Text.verbatim(lang, line) for line in custom.split("\n")) if custom else
+                      Text.of(lang, "tg.filed", type=t(lang, f"type.{pqr.type.value}").lower(),
+                              radicado=pqr.radicado, due=self._instant(pqr, lang)))
         return Say(text, edit=True, about=(pqr.radicado, pqr.id))
 
     async def filed_answer(self, chat_id: int, message_id: int | None, lang: str) -> Say | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from typing import Protocol
 
 from bot.i18n import t
 from bot.i18n.formats import format_local_datetime
@@ -18,15 +19,31 @@ from domain.pqr import Direction, Message, Pqr
 from storage.ports import OutboxItem
 
 CUSTOMER_CHANNELS = ("email", "telegram")
+# The reserved template names that replace the automatic texts (domain.templates.Reserved).
+ACK_TEXT, EXTENSION_TEXT, CLOSING_TEXT = "_acuse", "_prorroga", "_cierre"
+
+
+class AutoTexts(Protocol):
+    """A deployment's own wording of an automatic text (`bot.templates.store.TemplateStore`)."""
+
+    def text(self, name: str, pqr: Pqr, lang: str, **extra: str) -> str | None:
+        """The text `name` filled for `pqr` in `lang`, or None to keep the catalogue's."""
+        ...
 
 
 @dataclass(frozen=True)
 class Notifier:
-    """Builds customer notifications. `email_address` is the From address (and Message-ID domain)."""
+    """Builds customer notifications. `email_address` is the From address (and Message-ID domain).
+    `texts` may replace the acknowledgment, the extension notice and the closing wrapper."""
 
     calendar: BusinessCalendar
     email_address: str = "pqr@pqr.example.co"
     slack_triage_channel: str | None = None   # set when the Slack channel is enabled
+    texts: AutoTexts | None = None
+
+    def custom_text(self, name: str, pqr: Pqr, lang: str, **extra: str) -> str | None:
+        """The deployment's text `name` for `pqr` (None: use the catalogue's)."""
+        return self.texts.text(name, pqr, lang, **extra) if self.texts is not None else None
 
     def format_instant(self, instant: dt.datetime, lang: str) -> str:
         local = self.calendar.local(instant)
@@ -64,6 +81,8 @@ class Notifier:
                   if m.external_id and m.direction is not Direction.NOTE and m.channel == "email"]
         model = CUSTOMER_MESSAGES[kind]
         subject = t(lang, subject_key, radicado=pqr.radicado, type=t(lang, f"type.{pqr.type.value}"))
+        if kind == "closing":        # every final answer, however it is sent, gets the closing wrapper
+            text = self.custom_text(CLOSING_TEXT, pqr, lang, respuesta=text) or text
         if channel == "email":
             message_id = self.new_message_id(pqr.radicado)
             payload = model(radicado=pqr.radicado, language=lang, subject=subject, text=text,
@@ -80,8 +99,9 @@ class Notifier:
         """Radicado and due date; `files_notice` (the files that were not taken) follows them."""
         lang = pqr.customer.language
         type_label = t(lang, f"type.{pqr.type.value}")
-        text = t(lang, "customer.ack", type=type_label.lower(), radicado=pqr.radicado,
-                 received=self.format_instant(pqr.received_at, lang), due=self.format_instant(pqr.due_at, lang))
+        text = self.custom_text(ACK_TEXT, pqr, lang) or t(
+            lang, "customer.ack", type=type_label.lower(), radicado=pqr.radicado,
+            received=self.format_instant(pqr.received_at, lang), due=self.format_instant(pqr.due_at, lang))
         if files_notice:
             text += "\n\n" + files_notice
         return self.to_customer(pqr, kind="ack", subject_key="customer.ack_subject", text=text,
@@ -89,8 +109,9 @@ class Notifier:
 
     def extension(self, pqr: Pqr, reason: str) -> OutboxItem | None:
         lang = pqr.customer.language
-        text = t(lang, "customer.extension", type=t(lang, f"type.{pqr.type.value}").lower(),
-                 radicado=pqr.radicado, due=self.format_instant(pqr.due_at, lang), reason=reason)
+        text = self.custom_text(EXTENSION_TEXT, pqr, lang, motivo=reason) or t(
+            lang, "customer.extension", type=t(lang, f"type.{pqr.type.value}").lower(),
+            radicado=pqr.radicado, due=self.format_instant(pqr.due_at, lang), reason=reason)
         return self.to_customer(pqr, kind="extension", subject_key="customer.extension_subject", text=text)
 
     def slack_triage(self, pqr: Pqr) -> OutboxItem | None:
