@@ -14,6 +14,7 @@ from bot.penalties.service import PenaltyService
 from bot.pqrs.service import PqrService
 from bot.reports.service import ReportService
 from bot.roles import Roles
+from bot.templates.store import TemplateStore
 
 
 @dataclass(frozen=True)
@@ -32,3 +33,4 @@ class WebServices:
     healthy: Callable[[], Awaitable[bool]]
     causes: dict[str, str] = field(default_factory=dict)
     form_secret: str | None = None      # PQRBOT_WEB_SECRET: signs the public form's tokens
+    templates: TemplateStore | None = None   # the answer templates the PQR page offers

@@ -276,6 +276,8 @@ class StaffPages:
             cause_label=(self.s.causes.get(pqr.cause, pqr.cause) if pqr.cause else "—"), staff=staff,
             states=[(s.value, t(lang, f"status.{s.value}")) for s in Status],
             causes=sorted(self.s.causes.items(), key=lambda kv: kv[1].casefold()),
+            templates=[(tpl.name, tpl.title(lang)) for tpl in self.s.templates.answers(pqr.type.value)]
+            if self.s.templates is not None else [],
             action=lambda name: ctx.href(f"/staff/pqr/{rad}/{name}"))
 
     def _not_found(self, ctx: Ctx) -> Response:
@@ -473,6 +475,8 @@ def command(action: str, rad: str, form: Mapping[str, str]) -> str:
         return f"assign {rad} {line('who')}"
     if action == "take":
         return f"take {rad}"
+    if action in ("reply", "close") and line("template"):     # the server fills the chosen template
+        return f"{action} {rad} @{line('template')} {text('text')}".rstrip()
     if action in ("reply", "note", "close"):
         return f"{action} {rad} {text('text')}"
     if action == "status":
