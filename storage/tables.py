@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer,
-                        LargeBinary, MetaData, String, Table, Text, UniqueConstraint, text)
+                        LargeBinary, MetaData, String, Table, Text, UniqueConstraint, func, text)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -135,6 +135,11 @@ pqrs = Table(
           sqlite_where=text("is_open = 1"),
           postgresql_where=text("is_open")),
 )
+
+# A client's first responses of a period, in order (the client slice's medians; migration 0012).
+Index("ix_pqrs_client_first_response", func.lower(pqrs.c.client), pqrs.c.first_response_at,
+      pqrs.c.first_response_hours, sqlite_where=text("first_response_at IS NOT NULL"),
+      postgresql_where=text("first_response_at IS NOT NULL"))
 
 messages = Table(
     "messages", metadata,

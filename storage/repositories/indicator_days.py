@@ -103,6 +103,8 @@ class SqlIndicatorDays:
         await self.add({k: v for k, v in counts.items() if any(v)}, {k: v for k, v in days.items() if v})
         await self._conn.execute(delete(indicator_rollup))
         await self._conn.execute(indicator_rollup.insert().values(id=1, timezone=self.tz.key, built_at=now))
+        if self._conn.dialect.name == "postgresql":       # the planner's statistics of the new rows
+            await self._conn.execute(text("ANALYZE indicator_days, indicator_resolution_days"))
         log.info("indicator roll-ups rebuilt: %d PQRs, %d rows in %.1f s", n, len(counts),
                  time.monotonic() - started)
         return n
@@ -129,11 +131,15 @@ class SqlIndicatorDays:
                 .group_by(d.slice_key, d.key))
         return {(r[0], r[1]): [int(v or 0) for v in r[2:]] for r in (await self._conn.execute(stmt)).all()}
 
-    async def open_due_before(self, end: dt.date, slice_: str, key: str) -> dict[str, dict[str, int]]:
-        """PQRs open now whose legal due day is before `end`, of one slice, by dimension and key."""
+    async def open_due_before(self, end: dt.date, slice_: str, key: str,
+                              since: dt.date | None) -> dict[str, dict[str, int]]:
+        """PQRs open now whose legal due day is before `end`, of one slice, by dimension and key;
+        `since`: the earliest legal due day of an open PQR (no row before it counts one)."""
         d = indicator_days.c
+        if since is None:
+            return {}
         stmt = (select(d.dim, d.key, func.sum(d.open_due))
-                .where(d.slice == slice_, d.slice_key == key, d.dim.in_(DIMENSIONS), d.day < end)
+                .where(d.slice == slice_, d.slice_key == key, d.dim.in_(DIMENSIONS), d.day >= since, d.day < end)
                 .group_by(d.dim, d.key).having(func.sum(d.open_due) != 0))
         out: dict[str, dict[str, int]] = {}
         rows: list[Any] = list((await self._conn.execute(stmt)).all())
@@ -141,11 +147,15 @@ class SqlIndicatorDays:
             out.setdefault(row[0], {})[row[1]] = int(row[2])
         return out
 
-    async def open_by_day(self, end: dt.date, slice_: str, key: str) -> list[tuple[dt.date, int]]:
-        """(receipt day, PQRs open now) of the days before `end`, of one slice."""
+    async def open_by_day(self, end: dt.date, slice_: str, key: str,
+                          since: dt.date | None) -> list[tuple[dt.date, int]]:
+        """(receipt day, PQRs open now) of the days before `end`, of one slice; `since`: the
+        earliest receipt day of an open PQR (no row before it counts one)."""
         d = indicator_days.c
+        if since is None:
+            return []
         stmt = (select(d.day, func.sum(d.open))
-                .where(d.slice == slice_, d.slice_key == key, d.dim == "type", d.day < end)
+                .where(d.slice == slice_, d.slice_key == key, d.dim == "type", d.day >= since, d.day < end)
                 .group_by(d.day).having(func.sum(d.open) != 0))
         rows: list[Any] = list((await self._conn.execute(stmt)).all())
         return [(row[0], int(row[1])) for row in rows]

@@ -34,6 +34,10 @@ def upgrade() -> None:
                     ["first_response_at", "first_response_hours", "client", "received_at"],
                     sqlite_where=sa.text("first_response_at IS NOT NULL"),
                     postgresql_where=sa.text("first_response_at IS NOT NULL"))
+    op.create_index("ix_pqrs_client_first_response", "pqrs",
+                    [sa.text("lower(client)"), "first_response_at", "first_response_hours"],
+                    sqlite_where=sa.text("first_response_at IS NOT NULL"),
+                    postgresql_where=sa.text("first_response_at IS NOT NULL"))
     op.create_index("ix_pqrs_contract_due_closed", "pqrs", ["contract_due_at", "closed_at"])
     op.create_index("ix_pqrs_unanswered_first_due", "pqrs",
                     ["first_response_due_at", "contract", "client", "type", "first_response_at"],
@@ -81,7 +85,8 @@ def downgrade() -> None:
     op.drop_table("indicator_days")
     op.drop_index("ix_events_kind_state_at", table_name="events")
     for name in ("ix_pqrs_open_contract_due", "ix_pqrs_open_legal_due", "ix_pqrs_open_received",
-                 "ix_pqrs_unanswered_first_due", "ix_pqrs_contract_due_closed", "ix_pqrs_first_response_cover",
+                 "ix_pqrs_unanswered_first_due", "ix_pqrs_contract_due_closed", "ix_pqrs_client_first_response",
+                 "ix_pqrs_first_response_cover",
                  "ix_pqrs_closed_cover"):
         op.drop_index(name, table_name="pqrs")
     op.create_index("ix_pqrs_first_response_at", "pqrs", ["first_response_at"])
