@@ -14,7 +14,8 @@ from domain.limits import (AREA_MAX, ASSIGNEE_MAX, CHANNEL_MAX, IDENTITY_MAX, SU
                            check_length)
 from domain.events import (CauseSet, DueDateExtended, Event, MessageAdded, PqrAssigned, PqrFiled,
                            StatusChanged)
-from domain.pqr_types import OPEN_STATUSES, TRANSITIONS, PqrType, Status
+from domain.pqr_types import OPEN_STATUSES, TRANSITIONS, PqrType, Status, is_review_move
+from domain.review import AwaitingApproval, Draft, NotInReview, ReviewDecision, StaleDraft
 from domain.terms import ContractTerms, TermPolicy, Unit
 
 
@@ -135,15 +136,31 @@ class Pqr:
         contract time left is kept in `pause_remaining` and `due_at` becomes the legal deadline,
         which never pauses. Leaving it resumes the contract clock from `now`; `due_at` becomes the
         earliest of the legal deadline and the resumed contract one. Both moves are recorded in the
-        status_changed event's data. `calendar` is needed only when the clock pauses or resumes."""
+        status_changed event's data. `calendar` is needed only when the clock pauses or resumes.
+
+        Moves into and out of `en_revision` belong to the approval workflow (`submit_answer`,
+        `approve_answer`, `return_answer`): a PQR awaiting approval raises `AwaitingApproval`,
+        and `en_revision` is not offered as a plain target."""
+        if self.status is Status.EN_REVISION:
+            raise AwaitingApproval(self.radicado or "")
+        if to is Status.EN_REVISION:
+            raise InvalidTransition(self.status.value, to.value,
+                                    tuple(s.value for s in TRANSITIONS[self.status] if s is not Status.EN_REVISION))
+        self._move(to, actor=actor, now=now, reason=reason, calendar=calendar)
+
+    def _move(self, to: Status, *, actor: str, now: dt.datetime, reason: str | None = None,
+              calendar: BusinessCalendar | None = None, extra: dict[str, object] | None = None) -> None:
+        """The move itself, checked against the workflow table; `extra` joins the event's data."""
         allowed = TRANSITIONS[self.status]
         if to not in allowed:
-            raise InvalidTransition(self.status.value, to.value, tuple(s.value for s in allowed))
-        data: dict[str, str] = {}
+            raise InvalidTransition(self.status.value, to.value, tuple(s.value for s in allowed
+                                                                      if not is_review_move(self.status, s)))
+        data: dict[str, object] = {}
         if to is Status.ESPERANDO_CLIENTE:
-            data = self._pause_contract_clock(now, calendar)
+            data = dict(self._pause_contract_clock(now, calendar))
         elif self.status is Status.ESPERANDO_CLIENTE:
-            data = self._resume_contract_clock(now, calendar)
+            data = dict(self._resume_contract_clock(now, calendar))
+        data.update(extra or {})
         self.events.append(StatusChanged(actor=actor, at=now, from_=self.status.value, to=to.value,
                                          reason=reason, data=data))
         self.status = to
@@ -212,9 +229,15 @@ class Pqr:
             raise InvalidInput("empty reply", code="empty_reply")
         if not self.is_open:
             raise InvalidTransition(self.status.value, "reply", tuple(s.value for s in TRANSITIONS[self.status]))
-        msg = Message(Direction.OUT, channel, body, now, author=actor)
+        return self._send(body, author=actor, actor=actor, now=now, channel=channel, calendar=calendar)
+
+    def _send(self, body: str, *, author: str, actor: str, now: dt.datetime, channel: str,
+              calendar: BusinessCalendar | None, extra: dict[str, object] | None = None) -> Message:
+        """A message to the customer written by `author` and sent by `actor` (the approver of a
+        draft, else the author), measured and moving a new PQR to work as `reply` says."""
+        msg = Message(Direction.OUT, channel, body, now, author=author)
         self.messages.append(msg)
-        self.events.append(MessageAdded(actor=actor, at=now, data={"direction": "out"}))
+        self.events.append(MessageAdded(actor=actor, at=now, data={"direction": "out", **(extra or {})}))
         if self.first_response_at is None:
             self.first_response_at = now
             if calendar is not None:
@@ -235,18 +258,93 @@ class Pqr:
     def close(self, answer: str | None, *, actor: str, now: dt.datetime, channel: str,
               calendar: BusinessCalendar | None = None, causes: tuple[str, ...] | None = None) -> Message | None:
         """Close with a final answer to the customer (if given); `calendar` as in `change_status`,
-        and to measure the resolution. `causes`: the configured list when a close needs a cause."""
-        if Status.CERRADA not in TRANSITIONS[self.status]:
-            raise InvalidTransition(self.status.value, Status.CERRADA.value,
-                                    tuple(s.value for s in TRANSITIONS[self.status]))
-        if causes is not None and not self.cause:
-            raise CauseRefused("required", causes)
+        and to measure the resolution. `causes`: the configured list when a close needs a cause.
+        A PQR whose answer awaits approval is closed only by `approve_answer`."""
+        self._closable(causes)
         msg = (self.reply(answer, actor=actor, now=now, channel=channel, calendar=calendar)
                if answer and answer.strip() else None)
         self.change_status(Status.CERRADA, actor=actor, now=now, reason=answer, calendar=calendar)
         if calendar is not None:
             self.measure(calendar)
         return msg
+
+    def _closable(self, causes: tuple[str, ...] | None) -> None:
+        if self.status is Status.EN_REVISION:
+            raise AwaitingApproval(self.radicado or "")
+        if Status.CERRADA not in TRANSITIONS[self.status]:
+            raise InvalidTransition(self.status.value, Status.CERRADA.value,
+                                    tuple(s.value for s in TRANSITIONS[self.status]))
+        if causes is not None and not self.cause:
+            raise CauseRefused("required", causes)
+
+    # -- answer approval (config `approval`) --------------------------------------------------
+    def submit_answer(self, answer: str, *, actor: str, now: dt.datetime, calendar: BusinessCalendar | None = None,
+                      causes: tuple[str, ...] | None = None) -> Draft:
+        """A final answer that a manager approves before it goes out: the PQR waits in
+        `en_revision` with the draft kept as the reason of its status change (the customer gets
+        nothing yet; the clocks keep running). Refused as `close` would refuse it."""
+        if not answer.strip():
+            raise InvalidInput("empty answer", code="empty_reply")
+        self._closable(causes)
+        number = 1 + sum(1 for e in self.events if e.kind == "status_changed" and e.to == Status.EN_REVISION.value)
+        self._move(Status.EN_REVISION, actor=actor, now=now, reason=answer, calendar=calendar,
+                   extra={"review": "requested", "draft": number})
+        return Draft(number=number, text=answer, drafter=actor, at=now)
+
+    @property
+    def draft(self) -> Draft | None:
+        """The answer waiting for approval (None unless `en_revision`)."""
+        if self.status is not Status.EN_REVISION:
+            return None
+        for e in reversed(self.events):
+            if e.kind == "status_changed" and e.to == Status.EN_REVISION.value:
+                return Draft(number=int(e.data.get("draft") or 1), text=e.reason or "", drafter=e.actor, at=e.at)
+        return None
+
+    @property
+    def last_review(self) -> ReviewDecision | None:
+        """The last approval or return (None when no draft was ever decided)."""
+        for e in reversed(self.events):
+            if e.kind == "status_changed" and e.from_ == Status.EN_REVISION.value:
+                return ReviewDecision(decision=str(e.data.get("review") or ""), by=e.actor, at=e.at)
+        return None
+
+    def waiting_draft(self, number: int | None = None) -> Draft:
+        """The draft a decision is about: refused when none waits or `number` is an earlier one."""
+        current = self.draft
+        if current is None:
+            raise NotInReview(self.radicado or "", self.status.value, self.last_review)
+        if number is not None and number != current.number:
+            raise StaleDraft(self.radicado or "", number, current.number)
+        return current
+
+    def approve_answer(self, *, actor: str, now: dt.datetime, channel: str, draft: int | None = None,
+                       calendar: BusinessCalendar | None = None, causes: tuple[str, ...] | None = None) -> Message:
+        """A manager approves the waiting draft (`draft`: the number the card showed): it is sent
+        to the customer as the final answer (written by the drafter, sent by `actor`) and the PQR
+        closes; the event records drafter and approver."""
+        waiting = self.waiting_draft(draft)
+        if causes is not None and not self.cause:
+            raise CauseRefused("required", causes)
+        review = {"draft": waiting.number, "drafter": waiting.drafter, "approver": actor}
+        msg = self._send(waiting.text, author=waiting.drafter, actor=actor, now=now, channel=channel,
+                         calendar=calendar, extra=review)
+        self._move(Status.CERRADA, actor=actor, now=now, reason=waiting.text, calendar=calendar,
+                   extra={"review": "approved", **review})
+        if calendar is not None:
+            self.measure(calendar)
+        return msg
+
+    def return_answer(self, comment: str, *, actor: str, now: dt.datetime, draft: int | None = None) -> Draft:
+        """A manager returns the waiting draft with a comment: back to `en_tramite`, nothing sent.
+        Returns the draft (its drafter is to be told)."""
+        if not comment.strip():
+            raise InvalidInput("a comment is needed", code="comment_required")
+        waiting = self.waiting_draft(draft)
+        self._move(Status.EN_TRAMITE, actor=actor, now=now, reason=comment.strip(),
+                   extra={"review": "returned", "draft": waiting.number, "drafter": waiting.drafter,
+                          "approver": actor})
+        return waiting
 
     def set_cause(self, cause: str, *, actor: str, now: dt.datetime, allowed: tuple[str, ...],
                   area: str | None = None) -> None:

@@ -11,7 +11,7 @@ from domain.calendar import BusinessCalendar
 from domain.customer import Customer, identity
 from domain.errors import DomainError, ExtensionRefused, InvalidInput, InvalidTransition
 from domain.pqr import Direction, Pqr, SlaState, sla_state, sla_windows
-from domain.pqr_types import OPEN_STATUSES, TRANSITIONS, PqrType, Status, allowed_from
+from domain.pqr_types import OPEN_STATUSES, TRANSITIONS, PqrType, Status, allowed_from, is_review_move
 from domain.terms import ContractTerms, Target, TermPolicy, Unit
 
 BOGOTA = ZoneInfo("America/Bogota")
@@ -50,9 +50,12 @@ def pqr_in(status: Status) -> Pqr:
         Status.RESPONDIDA: [Status.RESPONDIDA],
         Status.CERRADA: [Status.CERRADA],
         Status.REABIERTA: [Status.CERRADA, Status.REABIERTA],
+        Status.EN_REVISION: [],
     }[status]
     for step in path:
         pqr.change_status(step, actor=STAFF, now=now)
+    if status is Status.EN_REVISION:
+        pqr.submit_answer("Borrador de respuesta", actor=STAFF, now=now)
     assert pqr.status is status
     return pqr
 
@@ -169,8 +172,10 @@ def test_assign_closed_is_refused() -> None:
 
 # -- transitions -------------------------------------------------------------------------------
 
-ALLOWED = [(src, dst) for src, dsts in TRANSITIONS.items() for dst in dsts]
-REFUSED = [(src, dst) for src in Status for dst in Status if dst not in TRANSITIONS[src]]
+# Moves into and out of en_revision are the approval workflow's (tests/unit/test_review.py).
+ALLOWED = [(src, dst) for src, dsts in TRANSITIONS.items() for dst in dsts if not is_review_move(src, dst)]
+REFUSED = [(src, dst) for src in Status for dst in Status
+           if dst not in TRANSITIONS[src] and not is_review_move(src, dst)]
 
 
 def test_transition_table_covers_every_state() -> None:
@@ -200,7 +205,7 @@ def test_every_refused_transition(src: Status, dst: Status) -> None:
         pqr.change_status(dst, actor=STAFF, now=bog(2026, 12, 22, 10))
     assert err.value.current == src.value
     assert err.value.wanted == dst.value
-    assert err.value.allowed == tuple(s.value for s in TRANSITIONS[src])
+    assert err.value.allowed == tuple(s.value for s in TRANSITIONS[src] if not is_review_move(src, s))
     assert pqr.status is src
     assert pqr.events == events
 
