@@ -27,6 +27,9 @@ from bot.penalties.verbs import PenaltyCommands
 from bot.penalties.notices import PenaltyNotices
 from bot.roles import Roles
 from bot.pqrs.service import PqrService
+from bot.review.notices import ReviewNotices
+from bot.review.service import ReviewRules, ReviewService
+from bot.review.verbs import ReviewCommands
 from domain.calendar import BusinessCalendar
 from storage.db import make_database
 from storage.ports import Database
@@ -65,6 +68,7 @@ class App:
     outbox_wake: asyncio.Event = field(default_factory=asyncio.Event)
     # Set when raw mail was committed to the inbox, so the intake worker files it without polling.
     inbox_wake: asyncio.Event = field(default_factory=asyncio.Event)
+    review: ReviewService | None = None         # config `approval`: managers' decisions on answers
 
 
 def build(config: Config, *, db: Database | None = None, clock: Clock = system_clock) -> App:
@@ -76,11 +80,14 @@ def build(config: Config, *, db: Database | None = None, clock: Clock = system_c
     notifier = Notifier(calendar=policy.calendar, email_address=config.channels.email.address,
                         slack_triage_channel=slack.triage_channel if slack.enabled else None)
     contracts = ContractService(database, config.contracts.files)
+    roles = Roles.of(config.roles.staff, config.roles.managers)
+    notices = review_notices(config, policy.calendar)
     service = PqrService(database, policy=policy, notifier=notifier, radicado_format=config.radicado_format,
                          warn_before_days=config.sla.warn_before_days, contracts=contracts,
                          attachment_limits=config.attachment_limits(), language=config.language,
-                         causes=tuple(config.causes), close_requires_cause=config.close_requires_cause)
-    roles = Roles.of(config.roles.staff, config.roles.managers)
+                         causes=tuple(config.causes), close_requires_cause=config.close_requires_cause,
+                         review=ReviewRules(config.approval.policy(), roles, notices))
+    review = ReviewService(service, roles=roles, notices=notices)
     penalties = PenaltyService(database, roles=roles, contracts=contracts,
                                notices=penalty_notices(config, policy.calendar))
     penalty_verbs = PenaltyCommands(penalties, contracts, language=config.language).verbs()
@@ -91,10 +98,22 @@ def build(config: Config, *, db: Database | None = None, clock: Clock = system_c
     access = AccessService(database, roles, session_hours=config.web.session_hours)
     access_verbs = AccessVerbs(access, config.web.public_url, language=config.language).verbs()
     commands = CommandHandler(service, roles, language=config.language,
-                              extra_verbs=penalty_verbs | report_verbs | access_verbs, causes=config.causes)
+                              extra_verbs=penalty_verbs | report_verbs | access_verbs
+                              | ReviewCommands(review, language=config.language).verbs(), causes=config.causes)
     reports = ReportService(indicators, contracts, penalties, policy.calendar)
     return App(config=config, db=database, service=service, commands=commands, roles=roles, notifier=notifier,
-               clock=clock, penalties=penalties, contracts=contracts, reports=reports)
+               clock=clock, penalties=penalties, contracts=contracts, reports=reports, review=review)
+
+
+def review_notices(config: Config, calendar: BusinessCalendar) -> ReviewNotices:
+    """Approval requests and alerts to the managers, the returned draft to its drafter: only on
+    channels that are enabled."""
+    from bot.sla.alerts import staff_destinations
+    ch = config.channels
+    enabled = {name for name, on in (("slack", ch.slack.enabled), ("telegram", ch.telegram.enabled),
+                                     ("email", ch.email.enabled)) if on}
+    return ReviewNotices(calendar=calendar, language=config.language, managers=tuple(config.roles.managers),
+                         enabled=frozenset(enabled), staff=lambda who: staff_destinations(config, who))
 
 
 def penalty_notices(config: Config, calendar: BusinessCalendar) -> PenaltyNotices:
@@ -116,7 +135,7 @@ def scheduler(app: App, *, holder: str | None = None, wall_clock: Clock = system
     from bot.sla.scheduler import Scheduler
     reports = ScheduledReports(app.db, app.config, app.reports, app.service.calendar, on_commit=app.outbox_wake.set)
     return Scheduler(app.db, app.config, app.service, app.clock, holder=holder, wall_clock=wall_clock,
-                     jobs=[reports])
+                     jobs=[reports], review=review_notices(app.config, app.service.calendar))
 
 
 def report_files(app: App) -> StoredReportFiles:
@@ -243,7 +262,8 @@ def slack_channel(app: App) -> SlackChannel:
     """The Slack adapter; a ConfigError names every token or secret missing from the environment."""
     from channels.slack import SlackChannel, SlackServices, SlackSettings
     services = SlackServices(commands=app.commands, pqrs=app.service, penalties=app.penalties, roles=app.roles,
-                             clock=app.clock, language=app.config.language, report_files=report_files(app))
+                             clock=app.clock, language=app.config.language, report_files=report_files(app),
+                             review=app.review)
     return SlackChannel(services, SlackSettings.load(app.config.channels.slack))
 
 
@@ -252,6 +272,7 @@ def telegram_channel(app: App, *, token: str | None = None, webhook_secret: str 
                      concurrency: int | None = None) -> TelegramChannel:
     """The Telegram adapter with the conversation use cases it drives. The token and (webhook
     mode) the secret come from the environment unless given; a missing one stops startup clearly."""
+    from bot.conversation.answer_decisions import TelegramAnswerDecisions
     from bot.conversation.filing import TelegramFlow
     from bot.conversation.manager_actions import ManagerActions
     from bot.conversation.model import FetchFile
@@ -271,13 +292,16 @@ def telegram_channel(app: App, *, token: str | None = None, webhook_secret: str 
     actions = ManagerActions(app.service, app.roles)
     decisions = TelegramPenaltyDecisions(app.penalties, app.db, app.roles, language=lang)
     decisions.register(actions)
+    answers = TelegramAnswerDecisions(app.review, app.db, app.roles, language=lang) if app.review else None
+    if answers is not None:
+        answers.register(actions)
     timeout = dt.timedelta(minutes=cfg.conversation_timeout_minutes)
 
     def make_flow(fetch: FetchFile) -> TelegramFlow:
         return TelegramFlow(app.service, support, app.clock, fetch=fetch, timeout=timeout, language=lang)
 
     services = TelegramServices(support=support, make_flow=make_flow, actions=actions, decisions=decisions,
-                                clock=app.clock, language=lang)
+                                clock=app.clock, language=lang, answers=answers)
     return TelegramChannel(services, cfg, token=token, webhook_secret=webhook_secret, poll_timeout=poll_timeout,
                            sweep_every=sweep_every, concurrency=concurrency or CONCURRENT_UPDATES)
 

@@ -18,6 +18,7 @@ from domain.attachments import AttachmentLimits
 from domain.calendar import BusinessCalendar
 from domain.limits import FIRST_INSTANT, LAST_INSTANT, RADICADO_MAX
 from domain.pqr_types import PqrType
+from domain.review import ApprovalPolicy
 from domain.terms import LEGAL_TERMS, TermPolicy
 
 
@@ -391,6 +392,26 @@ class Reports(_Model):
     schedule: tuple[ReportSchedule, ...] = ()
 
 
+class Approval(_Model):
+    # Final answers a manager approves before they go out (the PQR waits in en_revision): PQR
+    # type keys and/or contract client names; ["*"] in types covers every PQR, in clients every
+    # PQR under a client's contract. Empty: answers go out at once. A manager's own close never waits.
+    types: tuple[str, ...] = ()
+    clients: tuple[str, ...] = ()
+
+    @field_validator("types")
+    @classmethod
+    def _known_types(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        known = {t.value for t in PqrType} | {"*"}
+        bad = [v for v in value if v.strip().lower() not in known]
+        if bad:
+            raise ValueError(f"unknown PQR type {', '.join(bad)} (use {', '.join(sorted(known))})")
+        return value
+
+    def policy(self) -> ApprovalPolicy:
+        return ApprovalPolicy.of(self.types, self.clients)
+
+
 class Config(_Model):
     timezone: str = "America/Bogota"
     language: Literal["es", "en"] = "es"
@@ -409,6 +430,7 @@ class Config(_Model):
     # Causes (tipologías): key -> label shown to people. Keys are what `/pqr cause` takes.
     causes: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_CAUSES))
     close_requires_cause: bool = False
+    approval: Approval = Approval()
     reports: Reports = Reports()
     web: Web = Web()
     inbox: InboxSettings = InboxSettings()

@@ -17,6 +17,7 @@ from bot.cli import doctor as doctor_cli
 from bot.cli import inbox as inbox_cli
 from bot.cli import penalties as penalty_cli
 from bot.cli import reports as reports_cli
+from bot.cli import review as review_cli
 from bot.cli import tokens as tokens_cli
 from bot.cli.output import (CLI_ACTOR, Parser, Refused, cli_log, email_arg, instant_arg, integer_arg, language,
                             log_location, not_utf8, print_json)
@@ -86,6 +87,7 @@ def parser(lang: str = "es") -> argparse.ArgumentParser:
     cause.add_argument("--area", help="the responsible area")
     cause.add_argument("--as", dest="identity", required=True, help="a staff or manager identity, e.g. slack:U0STAFF")
     cause.add_argument("--json", action="store_true")
+    review_cli.add_parsers(pqr_sub, lang)
 
     digest = sub.add_parser("digest", help="the SLA digest as of a moment")
     digest.add_argument("--at", type=instant_arg(lang))
@@ -266,6 +268,8 @@ async def _pqr(app: App, args: argparse.Namespace) -> None:
                       f"{sla}\t{p.assignee or '-'}\t{p.subject}")
     elif args.pqr_command == "attachment":
         await _write_attachment(app, args, lang)
+    elif args.pqr_command in review_cli.COMMANDS:
+        await review_cli.run(app, args)
     elif args.pqr_command == "cause":
         pqr = await _set_cause(app, args, lang)
         if args.json:
@@ -341,7 +345,7 @@ async def _digest(app: App, args: argparse.Namespace) -> None:
         print_json(digest_json(digest, cal, warn_before_days=app.config.sla.warn_before_days))
     else:
         for title, items in (("breached", digest.breached), ("due_today", digest.due_today),
-                             ("due_soon", digest.due_soon)):
+                             ("due_soon", digest.due_soon), ("awaiting_approval", digest.awaiting_approval)):
             print(f"{title}: {len(items)}")
             for p in items:
                 print(f"  {p.radicado}\t{cal.local(p.due_at).isoformat()}\t{p.assignee or '-'}\t{p.subject}")

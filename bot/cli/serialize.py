@@ -62,7 +62,7 @@ def digest_json(d: Digest, cal: BusinessCalendar, *, warn_before_days: int = 2) 
     def many(items: list[Pqr]) -> list[dict[str, Any]]:
         return [pqr_json(p, cal, now=d.at, warn_before_days=warn_before_days) for p in items]
     return {"at": _iso(d.at, cal), "breached": many(d.breached), "due_today": many(d.due_today),
-            "due_soon": many(d.due_soon)}
+            "due_soon": many(d.due_soon), "awaiting_approval": many(d.awaiting_approval)}
 
 
 def penalty_json(p: Penalty, cal: BusinessCalendar) -> dict[str, Any]:

@@ -17,6 +17,7 @@ __all__ = ["VERBS", "CANONICAL_VERBS", "GrammarError", "ParsedCommand", "fold", 
 CANONICAL_VERBS: tuple[str, ...] = (
     "help", "new", "list", "show", "assign", "take", "reply", "note",
     "status", "close", "reopen", "due", "penalty", "contract", "stats", "cause", "kpis", "web",
+    "approve", "return",
 )
 
 _ALIASES: dict[str, tuple[str, ...]] = {
@@ -37,6 +38,8 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "stats": ("estadisticas", "estadísticas"),
     "cause": ("causa",),
     "kpis": ("indicadores",),
+    "approve": ("aprobar",),
+    "return": ("devolver",),
 }
 
 #: alias -> canonical verb (canonical verbs map to themselves). Lookups go through `_fold()`, so

@@ -245,6 +245,8 @@ class CommandHandler:
 
     async def _close(self, cmd: ParsedCommand, actor: str, now: dt.datetime) -> Reply:
         pqr = await self.service.close(self._radicado(cmd), self._text(cmd, 1), actor=actor, now=now)
+        if pqr.status is Status.EN_REVISION:     # config `approval`: a manager approves it first
+            return self._changed(pqr, now, t(self.lang, "review.submitted", radicado=pqr.radicado))
         return self._changed(pqr, now, t(self.lang, "closed", radicado=pqr.radicado))
 
     async def _reopen(self, cmd: ParsedCommand, actor: str, now: dt.datetime) -> Reply:

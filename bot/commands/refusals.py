@@ -16,6 +16,7 @@ from domain.attachments import AttachmentNotFound
 from domain.errors import (CauseRefused, DomainError, ExtensionRefused, InvalidInput, InvalidTransition, NotAllowed,
                            NotFound)
 from domain.penalty import AlreadyDecided
+from domain.review import AwaitingApproval, NotInReview, StaleDraft
 
 
 class Refusal(Exception):
@@ -61,7 +62,18 @@ def refusal_text(exc: DomainError | Refusal, lang: str, *, about: Subject = PQR,
         ident = about.id if isinstance(about, AboutPenalty) else "?"
         return t(lang, "penalty.already_decided", id=ident, decision=t(lang, f"penalty.status.{exc.decision}"),
                  by=exc.by or "—")
+    if isinstance(exc, NotInReview):
+        if exc.last is not None and exc.status in ("cerrada", "en_tramite"):
+            return t(lang, f"review.already_{'approved' if exc.last.decision == 'approved' else 'returned'}",
+                     radicado=exc.radicado, by=exc.last.by)
+        return t(lang, "review.not_in_review", radicado=exc.radicado, status=t(lang, f"status.{exc.status}"))
+    if isinstance(exc, StaleDraft):
+        return t(lang, "review.stale", radicado=exc.radicado)
+    if isinstance(exc, AwaitingApproval):
+        return t(lang, "review.awaiting", radicado=exc.radicado)
     if isinstance(exc, NotAllowed):
+        if str(exc) == "review_not_manager":
+            return t(lang, "review.not_manager")
         return t(lang, "penalty.not_manager" if str(exc) == "not_manager" else "not_staff")
     if isinstance(exc, InvalidTransition):
         if isinstance(about, AboutPenalty):

@@ -43,6 +43,7 @@ class ActionResult:
     text: Body | None = None
     keyboard: tuple[tuple[Choice, ...], ...] = ()
     refused: bool = False
+    close_keyboard: bool = False      # the pressed message's buttons are spent (a decision taken)
 
 
 ActionHandler = Callable[[ManagerPress], Awaitable[ActionResult]]

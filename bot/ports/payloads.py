@@ -255,6 +255,32 @@ class PenaltyPaymentAuthorization(PenaltyFields):
 PenaltyNotice = Union[PenaltyEvidenceRequest, PenaltyDecision, PenaltyClientNotice, PenaltyPaymentAuthorization]
 
 
+# -- answer approval (bot.review.notices) -------------------------------------------------------
+
+class AnswerReview(BasePayload):
+    """To every manager: a final answer waiting in en_revision, with Aprobar / Devolver
+    (`actions`: answer_approve / answer_return, `value` = "RADICADO:draft number"). The draft is
+    carried in full (`answer`); `due_text` and `time_left` are as of queueing."""
+
+    kind: Literal["answer_review"] = "answer_review"
+    radicado: str
+    draft: int
+    type: str
+    type_label: str
+    pqr_subject: str
+    customer: str
+    due_at: str
+    due_text: str
+    time_left: str
+    drafter: str
+    answer: str
+    language: str
+    actions: list[DecisionAction]
+    subject: str
+    text: str
+    auto_submitted: bool = False
+
+
 # -- scheduled reports (bot.reports.schedule) ---------------------------------------------------
 
 class ReportFileRef(BaseModel):
@@ -285,13 +311,14 @@ class ReportDelivery(BasePayload):
 OutboxPayload = Annotated[
     Union[Ack, Extension, Reply, Closing, Triage, Followup, Alert, Digest, OutboxDead,
           PenaltyEvidenceRequest, PenaltyDecision, PenaltyClientNotice, PenaltyPaymentAuthorization,
-          ReportDelivery],
+          ReportDelivery, AnswerReview],
     Field(discriminator="kind")]
 
 PAYLOADS: TypeAdapter[OutboxPayload] = TypeAdapter(OutboxPayload)
 KINDS: tuple[type[BasePayload], ...] = (
     Ack, Extension, Reply, Closing, Triage, Followup, Alert, Digest, OutboxDead,
-    PenaltyEvidenceRequest, PenaltyDecision, PenaltyClientNotice, PenaltyPaymentAuthorization, ReportDelivery)
+    PenaltyEvidenceRequest, PenaltyDecision, PenaltyClientNotice, PenaltyPaymentAuthorization, ReportDelivery,
+    AnswerReview)
 
 
 class InvalidPayload(ValueError):

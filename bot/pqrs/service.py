@@ -16,6 +16,7 @@ from domain.errors import NotFound
 from domain.events import ActionRefused
 from domain.pqr import Message, Pqr, SlaWindows, sla_windows
 from domain.pqr_types import PqrType, Status
+from domain.review import Draft
 from domain.terms import ContractTerms, TermPolicy
 from storage.ports import Database, OutboxItem, PqrFilter, Stats, UnitOfWork
 
@@ -58,6 +59,7 @@ class Digest:
     breached: list[Pqr] = field(default_factory=list)
     due_today: list[Pqr] = field(default_factory=list)
     due_soon: list[Pqr] = field(default_factory=list)
+    awaiting_approval: list[Pqr] = field(default_factory=list)   # final answers in en_revision
     counts: dict[str, int] = field(default_factory=dict)
     groups: dict[str, list[tuple[str | None, str | None, int]]] = field(default_factory=dict)
 
@@ -67,6 +69,15 @@ class ContractLinker(Protocol):
 
     async def terms_for(self, uow: UnitOfWork, *, email: str | None,
                         telegram_user: int | None) -> ContractTerms | None: ...
+
+
+class ReviewGate(Protocol):
+    """Whether a close waits for a manager's approval, and the rows asking the managers
+    (`bot.review.service.ReviewRules`)."""
+
+    def applies(self, pqr: Pqr, actor: str) -> bool: ...
+
+    def requests(self, pqr: Pqr, draft: Draft, now: dt.datetime) -> list[OutboxItem]: ...
 
 
 class TermsLookup(Protocol):
@@ -90,8 +101,10 @@ class PqrService:
                  radicado_format: str = "PQR-{year}-{seq:06d}", warn_before_days: int = 2,
                  contracts: ContractLinker | None = None,
                  attachment_limits: AttachmentLimits = AttachmentLimits(), language: str = "es",
-                 causes: tuple[str, ...] = (), close_requires_cause: bool = False) -> None:
+                 causes: tuple[str, ...] = (), close_requires_cause: bool = False,
+                 review: ReviewGate | None = None) -> None:
         self.db = db
+        self.review = review                         # config `approval` (bot.review.service.ReviewRules)
         self.causes = causes                         # config `causes` keys
         self.close_requires_cause = close_requires_cause
         self.attachment_limits = attachment_limits   # config `attachments`, for every channel
@@ -280,23 +293,41 @@ class PqrService:
             return pqr, before
 
     async def close(self, radicado: str, answer: str, *, actor: str, now: dt.datetime) -> Pqr:
-        """Send the final answer (when given) and close."""
+        """Send the final answer (when given) and close. Where the approval policy covers the
+        PQR and `actor` is no manager (`review`), the answer waits in `en_revision` instead and
+        every manager is asked to approve it: check the returned PQR's status."""
         async with self.db.uow() as uow:
             pqr = await self._load(uow, radicado)
+            if self.review is not None and answer.strip() and self.review.applies(pqr, actor):
+                draft = pqr.submit_answer(answer, actor=actor, now=now, calendar=self.calendar,
+                                          causes=self._causes_required())
+                requests = self.review.requests(pqr, draft, now)
+                if requests:
+                    await uow.outbox.put_many([(item, now) for item in requests])
+                await uow.pqrs.save(pqr)
+                await uow.commit()
+                return pqr
             route = self.notifier.route(pqr)
             msg = pqr.close(answer, actor=actor, now=now, channel=route[0] if route else "none",
                             calendar=self.calendar, causes=self._causes_required())
             if msg is not None:
-                item = self.notifier.to_customer(pqr, kind="closing", subject_key="customer.closing_subject",
-                                                 text=answer, message=msg)
-                if item is not None:
-                    await uow.outbox.put(item, now=now)
+                await self.queue_closing(uow, pqr, answer, msg, now=now)
             await uow.pqrs.save(pqr)
             await uow.commit()
             return pqr
 
-    def _causes_required(self) -> tuple[str, ...] | None:
+    async def queue_closing(self, uow: UnitOfWork, pqr: Pqr, answer: str, msg: Message, *, now: dt.datetime) -> None:
+        """Queue the final answer `msg` to the customer (a close, an approved draft)."""
+        item = self.notifier.to_customer(pqr, kind="closing", subject_key="customer.closing_subject",
+                                         text=answer, message=msg)
+        if item is not None:
+            await uow.outbox.put(item, now=now)
+
+    def causes_required(self) -> tuple[str, ...] | None:
         """The causes a close must name one of, when `close_requires_cause`; else None."""
+        return self._causes_required()
+
+    def _causes_required(self) -> tuple[str, ...] | None:
         return self.causes if self.close_requires_cause else None
 
     async def set_cause(self, radicado: str, cause: str, *, actor: str, now: dt.datetime,
@@ -377,13 +408,15 @@ class PqrService:
         return sla_windows(now, self.calendar, self.warn_before_days)
 
     async def digest(self, now: dt.datetime, *, details: bool = False, limit: int | None = None) -> Digest:
-        """Open PQRs breached, due today and due soon as of `now`, oldest due first. A message
+        """Open PQRs breached, due today and due soon as of `now`, oldest due first, and the
+        drafts awaiting approval (PQRs in `en_revision`, whatever their due date). A message
         digest passes `limit` (it shows that many per section; counts and groups come from SQL);
         the full export (`pqrbot digest --json`) passes none."""
         w = self.windows(now)
         sections = {"breached": PqrFilter(due_before=w.now, limit=limit),
                     "due_today": PqrFilter(due_from=w.now, due_before=w.end_of_today, limit=limit),
-                    "due_soon": PqrFilter(due_from=w.end_of_today, due_before=w.end_of_soon, limit=limit)}
+                    "due_soon": PqrFilter(due_from=w.end_of_today, due_before=w.end_of_soon, limit=limit),
+                    "awaiting_approval": PqrFilter(statuses=(Status.EN_REVISION,), limit=limit)}
         lists: dict[str, list[Pqr]] = {}
         counts: dict[str, int] = {}
         groups: dict[str, list[tuple[str | None, str | None, int]]] = {}
@@ -393,5 +426,6 @@ class PqrService:
                 groups[key] = await uow.pqrs.group_counts(flt)
                 counts[key] = sum(n for _, _, n in groups[key])
         return Digest(at=now, breached=lists["breached"], due_today=lists["due_today"],
-                      due_soon=lists["due_soon"], counts=counts, groups=groups)
+                      due_soon=lists["due_soon"], awaiting_approval=lists["awaiting_approval"], counts=counts,
+                      groups=groups)
 

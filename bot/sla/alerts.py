@@ -11,14 +11,17 @@ from bot.config import Config
 from bot.i18n import t
 from bot.i18n.formats import format_local_datetime
 from bot.ports.payloads import Alert
+from bot.review.notices import ReviewNotices
 from domain.calendar import BusinessCalendar
 from domain.customer import reachable
 from domain.pqr import SlaState, sla_windows
-from storage.ports import AlertCandidate, Database, OutboxItem
+from domain.pqr_types import Status
+from storage.ports import AlertCandidate, Database, OutboxItem, PqrFilter
 
 log = logging.getLogger(__name__)
 
 KINDS = (SlaState.BREACHED, SlaState.NEAR_BREACH)
+REVIEW_ALERT = "review_due"      # the sla_alerts kind of a draft waiting near its due date
 
 
 def staff_destinations(config: Config, identity: str | None) -> list[tuple[str, str]]:
@@ -31,13 +34,16 @@ def staff_destinations(config: Config, identity: str | None) -> list[tuple[str, 
 
 
 class SlaAlerter:
-    """Queues the alerts that became due as of `now`."""
+    """Queues the alerts that became due as of `now`; with `review`, also the managers' alert
+    for a draft awaiting approval while its PQR nears (or passed) its due date."""
 
-    def __init__(self, db: Database, config: Config, calendar: BusinessCalendar, *, batch: int = 500) -> None:
+    def __init__(self, db: Database, config: Config, calendar: BusinessCalendar, *, batch: int = 500,
+                 review: ReviewNotices | None = None) -> None:
         self.db = db
         self.config = config
         self.calendar = calendar
         self.batch = batch
+        self.review = review
 
     def destinations(self, c: AlertCandidate) -> list[tuple[str, str]]:
         targets = staff_destinations(self.config, c.assignee)
@@ -77,6 +83,26 @@ class SlaAlerter:
                     await uow.commit()
                 if len(found) < self.batch:
                     break
+        queued += await self._drafts_waiting(now, windows.end_of_soon)
         if queued:
             log.info("queued %d SLA alert(s)", queued)
+        return queued
+
+    async def _drafts_waiting(self, now: dt.datetime, end_of_soon: dt.datetime) -> int:
+        """Once per PQR and due date: every manager is told that a draft in `en_revision` waits
+        while its PQR is due before the end of the near-breach window (or already past due)."""
+        if self.review is None:
+            return 0
+        queued = 0
+        async with self.db.uow() as uow:
+            waiting = await uow.pqrs.list(PqrFilter(statuses=(Status.EN_REVISION,), due_before=end_of_soon,
+                                                    limit=self.batch), details=False)
+            for p in waiting:
+                if p.id is None or not p.radicado or not await uow.alerts.mark(p.id, REVIEW_ALERT, due_at=p.due_at,
+                                                                               now=now):
+                    continue
+                queued += 1
+                for item in self.review.due_alert(p.radicado, p.id, p.due_at, now):
+                    await uow.outbox.put(item, now=now)
+            await uow.commit()
         return queued

@@ -1,5 +1,6 @@
 """The daily SLA digest as messages: breached, due today and due soon, oldest due first, grouped
-by area and assignee with counts; one outbox row per configured destination and day."""
+by area and assignee with counts, then the final answers awaiting a manager's approval; one
+outbox row per configured destination and day."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from domain.calendar import BusinessCalendar
 from domain.pqr import Pqr
 from storage.ports import Database, OutboxItem
 
-SECTIONS = ("breached", "due_today", "due_soon")
+SECTIONS = ("breached", "due_today", "due_soon", "awaiting_approval")
 MAX_ITEMS_PER_SECTION = 50
 
 
@@ -29,7 +30,7 @@ def digest_payload(digest: Digest, cal: BusinessCalendar, lang: str) -> payloads
     at = cal.local(digest.at)
     lines = [t(lang, "digest.title", at=format_local_datetime(at, lang))]
     sections: list[payloads.DigestSection] = []
-    for key, items in zip(SECTIONS, (digest.breached, digest.due_today, digest.due_soon)):
+    for key, items in zip(SECTIONS, (digest.breached, digest.due_today, digest.due_soon, digest.awaiting_approval)):
         groups = [(area or t(lang, "digest.no_area"), who or t(lang, "label.unassigned"), n)
                   for area, who, n in digest.groups.get(key, [])]
         total = digest.counts.get(key, len(items))

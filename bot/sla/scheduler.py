@@ -27,6 +27,7 @@ from bot.clock import Clock, system_clock
 from bot.config import Config
 from bot.sla.digest import MAX_ITEMS_PER_SECTION, digest_due, queue_digest
 from bot.pqrs.service import PqrService
+from bot.review.notices import ReviewNotices
 from storage.ports import Database
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,8 @@ class Scheduler:
     """Keeps (or waits for) the lease and, while it holds it, runs the periodic work."""
 
     def __init__(self, db: Database, config: Config, service: PqrService, clock: Clock, *,
-                 holder: str | None = None, wall_clock: Clock = system_clock, jobs: Sequence[Job] = ()) -> None:
+                 holder: str | None = None, wall_clock: Clock = system_clock, jobs: Sequence[Job] = (),
+                 review: ReviewNotices | None = None) -> None:
         self.db = db
         self.config = config
         self.service = service
@@ -72,7 +74,7 @@ class Scheduler:
         self.wall_clock = wall_clock
         self.holder = holder or instance_id()
         self.jobs = tuple(jobs)
-        self.alerter = SlaAlerter(db, config, service.calendar)
+        self.alerter = SlaAlerter(db, config, service.calendar, review=review)
         cfg = config.scheduler
         self.ttl = dt.timedelta(seconds=cfg.lease_seconds)
         # A third of the lease at most: a leader misses two renewals before it loses the lease,

@@ -27,7 +27,7 @@ def render(reply: Reply) -> str:
 
 
 def _text(payload: payloads.CustomerMessage | payloads.Followup | payloads.Alert | payloads.Digest
-          | payloads.OutboxDead | payloads.PenaltyNotice) -> str:
+          | payloads.OutboxDead | payloads.PenaltyNotice | payloads.AnswerReview) -> str:
     return payload.text
 
 
@@ -40,7 +40,7 @@ TEXTS: dict[type[payloads.BasePayload], Callable[[Any], str]] = {
     kind: _text for kind in (payloads.Ack, payloads.Extension, payloads.Reply, payloads.Closing, payloads.Followup,
                              payloads.Alert, payloads.Digest, payloads.OutboxDead, payloads.PenaltyEvidenceRequest,
                              payloads.PenaltyDecision, payloads.PenaltyClientNotice,
-                             payloads.PenaltyPaymentAuthorization)}
+                             payloads.PenaltyPaymentAuthorization, payloads.AnswerReview)}
 
 
 class ConsoleChannel:

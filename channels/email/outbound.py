@@ -18,7 +18,7 @@ from typing import Any
 import aiosmtplib
 
 from bot.config import Relay
-from bot.ports.payloads import (Ack, Alert, BasePayload, Closing, CustomerMessage, Digest, Extension, Followup,
+from bot.ports.payloads import (Ack, Alert, AnswerReview, BasePayload, Closing, CustomerMessage, Digest, Extension, Followup,
                                  OutboxDead, OutboxPayload, PenaltyClientNotice, PenaltyDecision,
                                  PenaltyEvidenceRequest, PenaltyPaymentAuthorization, Reply, ReportDelivery)
 from bot.ports import ChannelError, Permanent, Retryable
@@ -121,6 +121,12 @@ def _penalty(p: PenaltyEvidenceRequest | PenaltyDecision | PenaltyClientNotice |
     return Mail(subject=p.subject, text=p.text, language=p.language, auto_submitted=p.auto_submitted)
 
 
+def _answer_review(p: AnswerReview) -> Mail:
+    """An answer awaiting a manager's approval, as plain mail (the buttons are Slack's and
+    Telegram's; by mail the manager answers with `pqrbot pqr approve|return` or the web page)."""
+    return Mail(subject=p.subject, text=p.text, language=p.language, auto_submitted=p.auto_submitted)
+
+
 def _report(p: ReportDelivery) -> Mail:
     """A scheduled report: generated, so marked Auto-Submitted (no out-of-office answers back)."""
     return Mail(subject=p.subject, text=p.text, language=p.language, auto_submitted=True)
@@ -134,7 +140,7 @@ RENDERERS: dict[type[BasePayload], Callable[[Any], Mail]] = {
     Ack: _customer, Extension: _customer, Reply: _customer, Closing: _customer, Followup: _followup,
     Alert: _alert, Digest: _digest, OutboxDead: _dead, PenaltyEvidenceRequest: _penalty,
     PenaltyDecision: _penalty, PenaltyClientNotice: _penalty, PenaltyPaymentAuthorization: _penalty,
-    ReportDelivery: _report,
+    ReportDelivery: _report, AnswerReview: _answer_review,
 }
 
 

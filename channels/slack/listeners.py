@@ -27,6 +27,7 @@ from domain.errors import DomainError, InvalidTransition, NotFound
 from channels.slack import blocks, modals
 from channels.slack.mrkdwn import escape, identity
 from channels.slack.penalties import SlackPenalties
+from channels.slack.review import SlackReview
 from channels.slack.services import SlackServices
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ class SlackListeners:
         self.client = client
         self.lang = services.commands.lang
         self.penalties = SlackPenalties(services, client)
+        self.review = SlackReview(services, client)
 
     def register(self, bolt: AsyncApp) -> None:
         bolt.use(self.once)
@@ -70,6 +72,7 @@ class SlackListeners:
         bolt.view(modals.INTAKE)(self.on_intake)
         bolt.view(modals.REPLY)(self.on_reply)
         self.penalties.register(bolt)          # Aprobar / Rechazar and the reason modal
+        self.review.register(bolt)             # answers: Aprobar / Devolver and the comment modal
 
     # -- middleware -----------------------------------------------------------------------------
     async def once(self, body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> BoltResponse | None:

@@ -13,17 +13,19 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from channels.slack.services import SlackServices
-from bot.ports.payloads import (Alert, BasePayload, Digest, Followup, OutboxDead, OutboxPayload, PenaltyClientNotice,
+from bot.ports.payloads import (Alert, AnswerReview, BasePayload, Digest, Followup, OutboxDead, OutboxPayload, PenaltyClientNotice,
                                  PenaltyDecision, PenaltyEvidenceRequest, PenaltyPaymentAuthorization, ReportDelivery,
                                  Triage)
 from bot.ports.files import ReportFileMissing, load_report_files
 from bot.penalties.cards import PenaltyCard
+from bot.review.cards import ReviewCard
 from bot.ports import ChannelError, Permanent, Retryable
 from domain.errors import NotFound
 
 from channels.slack.blocks import TEXT_LIMIT, digest_message, triage_message
 from channels.slack.mrkdwn import clip, escape
 from channels.slack.penalties import card_message
+from channels.slack.review import card_message as review_card_message
 
 # Errors that a later attempt can get past; every other `ok: false` is permanent.
 RETRYABLE_ERRORS = frozenset({"ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable",
@@ -122,6 +124,11 @@ async def _penalty_decision(sender: SlackSender, payload: PenaltyDecision) -> di
     return card_message(PenaltyCard.of_payload(payload.stored()))
 
 
+async def _answer_review(sender: SlackSender, payload: AnswerReview) -> dict[str, Any]:
+    """A manager's approval card: the PQR, due date and time left, the draft, Aprobar / Devolver."""
+    return review_card_message(ReviewCard.of_payload(payload.stored()))
+
+
 async def _digest(sender: SlackSender, payload: Digest) -> dict[str, Any]:
     """Block Kit from the sections (counts, groups, a button per PQR); rows of earlier versions
     (no sections) and ready-made blocks go as they are."""
@@ -159,5 +166,5 @@ async def _unknown(sender: SlackSender, payload: Any) -> dict[str, Any]:
 RENDERERS: dict[type[BasePayload], Callable[[SlackSender, Any], Awaitable[dict[str, Any] | Upload]]] = {
     Triage: _triage, Followup: _notice, Alert: _plain, Digest: _digest, OutboxDead: _plain,
     PenaltyEvidenceRequest: _notice, PenaltyDecision: _penalty_decision, PenaltyClientNotice: _notice,
-    PenaltyPaymentAuthorization: _notice, ReportDelivery: _report,
+    PenaltyPaymentAuthorization: _notice, ReportDelivery: _report, AnswerReview: _answer_review,
 }

@@ -10,6 +10,7 @@ from bot.commands.handler import CommandHandler
 from bot.penalties.service import PenaltyService
 from bot.ports.files import ReportFiles
 from bot.pqrs.service import PqrService
+from bot.review.service import ReviewService
 from bot.roles import Roles
 
 
@@ -22,3 +23,4 @@ class SlackServices:
     clock: Clock
     language: str
     report_files: ReportFiles | None = None     # the bytes of scheduled reports' files (sender)
+    review: ReviewService | None = None         # managers' Aprobar / Devolver on answers

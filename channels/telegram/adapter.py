@@ -20,13 +20,14 @@ from bot.config import TelegramChannel as TelegramConfig
 from bot.conversation.manager_actions import ManagerPress
 from bot.conversation.model import FileRef, Kind, Say
 from bot.i18n import language_of, t
-from bot.ports.payloads import Ack, OutboxPayload, PenaltyDecision
+from bot.ports.payloads import Ack, AnswerReview, OutboxPayload, PenaltyDecision
 from bot.ports import Permanent
 from domain.attachments import FileRefusal, FileRefused
 from channels.telegram import outbound, polling, webhook
 from channels.telegram.inbound import ManagerButton, Skip, classify
 from channels.telegram.penalties import TelegramPenalties
 from channels.telegram.polling import ALLOWED_UPDATES, ChatLocks, Unreadable
+from channels.telegram.review import TelegramReview
 from channels.telegram.render import html_of
 from channels.telegram.services import TelegramServices
 
@@ -69,6 +70,8 @@ class TelegramChannel:
         self.flow = services.make_flow(self._download)
         self.actions = services.actions
         self.penalties = TelegramPenalties(services.decisions, self.application)   # Aprobar / Rechazar
+        self.review = (TelegramReview(services.answers, self.application)           # Aprobar / Devolver
+                       if services.answers is not None else None)
         self.webhook_port: int | None = None
         self._failed: set[int] = set()
         self._chats = ChatLocks()
@@ -164,6 +167,8 @@ class TelegramChannel:
             await self._answer_query(update.callback_query.id)
         if await self.penalties.consume(inbound):      # a manager's reason for a penalty decision
             return
+        if self.review is not None and await self.review.consume(inbound):   # a returned answer's comment
+            return
         says = await self.flow.handle(inbound)
         for say in says:
             await self._say(inbound.chat_id, inbound.message_id, say)
@@ -174,6 +179,9 @@ class TelegramChannel:
                                                      arg=press.arg, now=self.services.clock(), language=lang,
                                                      chat_id=press.chat_id, message_id=press.message_id))
         await self._answer_query(press.query_id, result.notice[:200], alert=result.refused)
+        if (result.close_keyboard and self.review is not None and press.chat_id is not None
+                and press.message_id is not None):
+            await self.review.close_keyboard(press.chat_id, press.message_id)
         if result.text and press.chat_id is not None:
             await self._say(press.chat_id, None, Say(result.text, keyboard=result.keyboard))
 
@@ -307,6 +315,8 @@ class TelegramChannel:
             raise Permanent(f"telegram: not a chat id: {destination!r}") from None
         if isinstance(payload, PenaltyDecision):    # the card with its inline keyboard
             return await self.penalties.send(chat_id, payload)
+        if isinstance(payload, AnswerReview) and self.review is not None:
+            return await self.review.send(chat_id, payload)
         kind, radicado = payload.kind, payload.about
         if isinstance(payload, Ack) and radicado and await self.support.answered_in_chat(radicado):
             return None          # the conversation already gave the radicado in this chat

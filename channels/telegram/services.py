@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.clock import Clock
+from bot.conversation.answer_decisions import TelegramAnswerDecisions
 from bot.conversation.filing import TelegramFlow
 from bot.conversation.manager_actions import ManagerActions
 from bot.conversation.model import FetchFile
@@ -24,3 +25,4 @@ class TelegramServices:
     decisions: TelegramPenaltyDecisions
     clock: Clock
     language: str
+    answers: TelegramAnswerDecisions | None = None     # answer approval: Aprobar / Devolver

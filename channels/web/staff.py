@@ -56,7 +56,7 @@ from channels.web.services import WebServices
 
 COOKIE = "pqrbot_session"
 SIGN_IN = "/staff/sign-in"
-ACTIONS = ("assign", "take", "reply", "note", "status", "cause", "due", "close")
+ACTIONS = ("assign", "take", "reply", "note", "status", "cause", "due", "close", "approve", "return")
 REPORT_KINDS = ("kpis", "client", "monthly")
 FLASH_MAX = 2000
 DASHBOARD_FRESH_S = 60.0       # how long this instance reuses the dashboard's figures and charts
@@ -268,16 +268,19 @@ class StaffPages:
                   for e in pqr.events]
         staff = sorted(self.s.roles.staff | self.s.roles.managers)
         flash = self._flash(ctx)
+        draft = pqr.draft           # a final answer awaiting approval (config `approval`)
         return self._page(
             ctx, "staff/pqr.html", pqr=pqr, rad=rad, messages=messages, events=events, flash=flash,
             type_label=t(lang, f"type.{pqr.type.value}"), status_label=t(lang, f"status.{pqr.status.value}"),
             sla=sla.value, sla_label=t(lang, f"sla.{sla.value}"), due=self._fmt(pqr.due_at, lang),
             received=self._fmt(pqr.received_at, lang), assignee=pqr.assignee or t(lang, "label.unassigned"),
             cause_label=(self.s.causes.get(pqr.cause, pqr.cause) if pqr.cause else "—"), staff=staff,
-            states=[(s.value, t(lang, f"status.{s.value}")) for s in Status],
+            states=[(s.value, t(lang, f"status.{s.value}")) for s in Status if s is not Status.EN_REVISION],
             causes=sorted(self.s.causes.items(), key=lambda kv: kv[1].casefold()),
             templates=[(tpl.name, tpl.title(lang)) for tpl in self.s.templates.answers(pqr.type.value)]
             if self.s.templates is not None else [],
+            draft=draft, draft_at=self._fmt(draft.at, lang) if draft else "",
+            is_manager=self.s.roles.is_manager(ctx.identity),
             action=lambda name: ctx.href(f"/staff/pqr/{rad}/{name}"))
 
     def _not_found(self, ctx: Ctx) -> Response:
@@ -475,6 +478,10 @@ def command(action: str, rad: str, form: Mapping[str, str]) -> str:
         return f"assign {rad} {line('who')}"
     if action == "take":
         return f"take {rad}"
+    if action in ("approve", "return"):       # the draft the page showed: a later one is refused as stale
+        draft = line("draft")
+        target = f"{rad}:{draft}" if draft.isdigit() else rad
+        return f"approve {target}" if action == "approve" else f"return {target} -- {line('comment')}"
     if action in ("reply", "close") and line("template"):     # the server fills the chosen template
         return f"{action} {rad} @{line('template')} {text('text')}".rstrip()
     if action in ("reply", "note", "close"):
