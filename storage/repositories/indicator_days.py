@@ -9,10 +9,11 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import bindparam, delete, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from domain.indicator_days import COUNTS, DIMENSIONS, FIELDS, DaysKey, Key, accumulate, difference
@@ -30,6 +31,25 @@ def _insert(dialect: str) -> Any:
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
+@cache
+def _upserts(dialect: str) -> tuple[Any, Any]:
+    """The two upserts that add to stored counts, built once per dialect (building and caching
+    a statement's key costs more than the few rows a filing adds)."""
+    insert_ = _insert(dialect)
+    days = insert_(indicator_days)
+    days = days.on_conflict_do_update(
+        index_elements=["slice", "slice_key", "day", "dim", "key"],
+        set_={name: indicator_days.c[name] + days.excluded[name] for name in COUNTS})
+    res = insert_(indicator_resolution_days)
+    res = res.on_conflict_do_update(
+        index_elements=["slice", "slice_key", "day", "days"],
+        set_={"count": indicator_resolution_days.c.count + res.excluded.count})
+    return days, res
+
+
+_STORED_FIELDS = select(pqrs.c.id, *_FIELD_COLUMNS).where(pqrs.c.id.in_(bindparam("ids", expanding=True)))
+
+
 def fields_of(values: Mapping[str, Any]) -> dict[str, Any]:
     """The roll-up fields of a `pqrs` row's values."""
     return {name: values.get(name) for name in FIELDS}
@@ -45,7 +65,7 @@ class SqlIndicatorDays:
     # -- maintaining ----------------------------------------------------------------------------
     async def stored_fields(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
         """The roll-up fields of stored PQRs, by id (what they count for now)."""
-        rows = (await self._conn.execute(select(pqrs.c.id, *_FIELD_COLUMNS).where(pqrs.c.id.in_(list(ids))))).all()
+        rows = (await self._conn.execute(_STORED_FIELDS, {"ids": list(ids)})).all()
         return {int(r[0]): dict(zip(FIELDS, r[1:], strict=True)) for r in rows}
 
     async def change(self, before: Sequence[Mapping[str, Any]], after: Sequence[Mapping[str, Any]]) -> None:
@@ -57,21 +77,13 @@ class SqlIndicatorDays:
     async def add(self, counts: Mapping[Key, Sequence[int]], days: Mapping[DaysKey, int]) -> None:
         """Add to the stored counts (upserts in key order, so concurrent PostgreSQL transactions
         take the rows' locks in the same order)."""
-        insert_ = _insert(self._conn.dialect.name)
+        stmt, stmt2 = _upserts(self._conn.dialect.name)
         if counts:
-            stmt = insert_(indicator_days)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["slice", "slice_key", "day", "dim", "key"],
-                set_={name: indicator_days.c[name] + stmt.excluded[name] for name in COUNTS})
             rows = [{"day": k[0], "slice": k[1], "slice_key": k[2], "dim": k[3], "key": k[4],
                      **dict(zip(COUNTS, v, strict=True))} for k, v in sorted(counts.items())]
             for start in range(0, len(rows), _INSERT_CHUNK):
                 await self._conn.execute(stmt, rows[start:start + _INSERT_CHUNK])
         if days:
-            stmt2 = insert_(indicator_resolution_days)
-            stmt2 = stmt2.on_conflict_do_update(
-                index_elements=["slice", "slice_key", "day", "days"],
-                set_={"count": indicator_resolution_days.c.count + stmt2.excluded.count})
             rows2 = [{"day": k[0], "slice": k[1], "slice_key": k[2], "days": k[3], "count": v}
                      for k, v in sorted(days.items())]
             for start in range(0, len(rows2), _INSERT_CHUNK):
