@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.ports.payloads import (KINDS, Ack, Alert, BasePayload, Closing, Digest, Extension, Followup,
+from bot.ports.payloads import (KINDS, Ack, Alert, AnswerReview, BasePayload, Closing, Digest, Extension, Followup,
                                  InvalidPayload, OutboxDead, PenaltyClientNotice, PenaltyDecision,
                                  PenaltyEvidenceRequest, PenaltyPaymentAuthorization, Reply, ReportDelivery, Triage,
                                  parse)
@@ -106,6 +106,15 @@ STORED: dict[str, tuple[type[BasePayload], dict[str, Any]]] = {
         "files": [{"file_id": 1, "filename": "informe.xlsx",
                    "content_type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
                   {"file_id": 2, "filename": "informe.pdf", "content_type": "application/pdf"}]}),
+    "answer_review": (AnswerReview, {
+        "kind": "answer_review", "radicado": RAD, "draft": 1, "type": "queja", "type_label": "Queja",
+        "pqr_subject": "Cobro doble", "customer": "Ana", "due_at": "2027-01-13T23:59:59-05:00",
+        "due_text": "2027-01-13 23:59", "time_left": "quedan 15 días hábiles", "drafter": "slack:U0STAFF",
+        "answer": "Le reintegramos el cobro.", "language": "es",
+        "actions": [{"action": "answer_approve", "value": f"{RAD}:1", "label": "Aprobar"},
+                    {"action": "answer_return", "value": f"{RAD}:1", "label": "Devolver"}],
+        "subject": f"[{RAD}] Respuesta por aprobar (Queja)", "text": "Respuesta final por aprobar",
+        "auto_submitted": True}),
 }
 
 
@@ -181,7 +190,8 @@ def test_the_digest_stores_todays_keys() -> None:
     digest = DigestData(at=T0, breached=[pqr], counts={"breached": 1}, groups={"breached": [(None, None, 1)]})
     stored = digest_payload(digest, CAL, "es").stored()
     assert list(stored) == ["kind", "subject", "text", "sections", "at", "auto_submitted", "language"]
-    assert [list(s) for s in stored["sections"]] == [["key", "title", "count", "groups", "items"]] * 3
+    assert [list(s) for s in stored["sections"]] == [["key", "title", "count", "groups", "items"]] * 4
+    assert [s["key"] for s in stored["sections"]] == ["breached", "due_today", "due_soon", "awaiting_approval"]
     assert list(stored["sections"][0]["groups"][0]) == ["area", "assignee", "count"]
     assert stored["sections"][0]["items"] == [{"radicado": RAD, "type": "queja", "subject": "Cobro", "assignee": None,
                                                "area": None, "due_at": CAL.local(pqr.due_at).isoformat()}]
