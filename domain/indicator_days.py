@@ -5,7 +5,8 @@ A PQR counts on the day it was received (`filed`, and `open` while it is open: t
 age is then a sum over receipt days), on its legal due day while it is open (`open_due`: those
 open and late at a day's end are a sum over the days before it), on the day it was closed (`answered`, `on_time`,
 `res_done`, `res_met` and its resolution time in business days), and on the day of its first
-response (`fr_done`, `fr_met`). Each count is kept three ways — for all PQRs
+response (`fr_done`, `fr_met`); and on the day of each prórroga and reopening it had
+(`extensions`, `reopened`, from its events: `event_marks`). Each count is kept three ways — for all PQRs
 (slice ""), for the PQR's client (slice "client", key the name lower-cased) and for its area
 (slice "area") — and each of those by every dimension (type, channel, area, cause, client; ""
 for none). A period's figures are then sums over its days, whatever the number of PQRs in it.
@@ -22,18 +23,33 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
-COUNTS = ("filed", "answered", "on_time", "fr_done", "fr_met", "res_done", "res_met", "open", "open_due")
+COUNTS = ("filed", "answered", "on_time", "fr_done", "fr_met", "res_done", "res_met", "open", "open_due",
+          "extensions", "reopened")
 DIMENSIONS = ("type", "channel", "area", "cause", "client")
 SLICES = ("", "client", "area")
-# The stored columns a PQR's contributions are computed from (those of `storage.tables.pqrs`).
+# The stored columns a PQR's contributions are computed from (those of `storage.tables.pqrs`);
+# a row may also carry "events": its (EXTENDED | REOPENED, instant) marks.
 FIELDS = ("type", "channel", "area", "cause", "client", "contract", "received_at", "closed_at",
           "due_at", "legal_due_at", "first_response_at", "first_response_due_at", "contract_due_at",
           "resolution_days")
+
+# The events counted: a prórroga, a reopening.
+EXTENDED, REOPENED = "extended", "reopened"
 
 # (day, slice, slice key, dimension, key) -> the counts in COUNTS order.
 Key = tuple[dt.date, str, str, str, str]
 # (day, slice, slice key, business days) -> PQRs closed that day in that many business days.
 DaysKey = tuple[dt.date, str, str, int]
+
+
+def event_mark(kind: str, to_state: str | None) -> str | None:
+    """EXTENDED or REOPENED for the events the roll-ups count (by their stored kind and target
+    state), None for the others."""
+    if kind == "extended":
+        return EXTENDED
+    if kind == "status_changed" and to_state == "reabierta":
+        return REOPENED
+    return None
 
 
 def slice_key(value: str | None) -> str:
@@ -93,6 +109,8 @@ def contributions(row: Mapping[str, Any], tz: ZoneInfo, sign: int = 1, *, into: 
     first, first_due = row.get("first_response_at"), row.get("first_response_due_at")
     if first is not None and contract is not None and first_due is not None:
         add(first, (3, 4) if first <= first_due else (3,))
+    for mark, at in row.get("events") or ():          # (EXTENDED | REOPENED, instant)
+        add(at, (9,) if mark == EXTENDED else (10,))
     return counts, days
 
 

@@ -163,7 +163,7 @@ class IndicatorService:
             totals = [sum(col) for col in zip(*sums["type"].values(), strict=True)] or [0] * len(COUNTS)
             hist, res_unmeasured = await store.resolution_days(b.start_day, b.end_day, b.start, b.end, flt,
                                                                answered=totals[1])
-            extensions, reopened = await store.event_counts(b.start, b.end, flt)
+            extensions, reopened = totals[COUNTS.index("extensions")], totals[COUNTS.index("reopened")]
             missed = await store.ans_missed(b.start, as_of, flt)
         if first is None:
             hours += [cal.business_hours_between(r, f) for r, f in fr_unmeasured]

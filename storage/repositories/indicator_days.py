@@ -8,17 +8,18 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, func, select, text
+from sqlalchemy import bindparam, delete, func, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
-from domain.indicator_days import COUNTS, DIMENSIONS, FIELDS, DaysKey, Key, accumulate, difference
+from domain.events import Event
+from domain.indicator_days import COUNTS, DIMENSIONS, FIELDS, DaysKey, Key, accumulate, difference, event_mark
 from storage.sqlite_inline import SqlConnection
-from storage.tables import indicator_days, indicator_resolution_days, indicator_rollup, pqrs
+from storage.tables import events, indicator_days, indicator_resolution_days, indicator_rollup, pqrs
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +51,19 @@ def _upserts(dialect: str) -> tuple[Any, Any]:
 _STORED_FIELDS = select(pqrs.c.id, *_FIELD_COLUMNS).where(pqrs.c.id.in_(bindparam("ids", expanding=True)))
 
 
-def fields_of(values: Mapping[str, Any]) -> dict[str, Any]:
-    """The roll-up fields of a `pqrs` row's values."""
-    return {name: values.get(name) for name in FIELDS}
+def marks(found: Iterable[Event]) -> list[tuple[str, dt.datetime]]:
+    """The (EXTENDED | REOPENED, instant) marks of a PQR's events."""
+    out = []
+    for e in found:
+        mark = event_mark(e.kind, e.to)
+        if mark is not None:
+            out.append((mark, e.at))
+    return out
+
+
+def fields_of(values: Mapping[str, Any], found: Iterable[Event] = ()) -> dict[str, Any]:
+    """The roll-up fields of a `pqrs` row's values, with the marks of its events `found`."""
+    return {**{name: values.get(name) for name in FIELDS}, "events": marks(found)}
 
 
 class SqlIndicatorDays:
@@ -64,7 +75,8 @@ class SqlIndicatorDays:
 
     # -- maintaining ----------------------------------------------------------------------------
     async def stored_fields(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-        """The roll-up fields of stored PQRs, by id (what they count for now)."""
+        """The roll-up fields of stored PQRs, by id (what their columns count for now; the
+        caller adds the marks of their stored events)."""
         rows = (await self._conn.execute(_STORED_FIELDS, {"ids": list(ids)})).all()
         return {int(r[0]): dict(zip(FIELDS, r[1:], strict=True)) for r in rows}
 
@@ -109,7 +121,17 @@ class SqlIndicatorDays:
                                              .order_by(pqrs.c.id).limit(_REBUILD_PAGE))).all()
             if not rows:
                 break
-            accumulate((dict(zip(FIELDS, r[1:], strict=True)) for r in rows), self.tz, into=acc)
+            found: dict[int, list[tuple[str, dt.datetime]]] = {}
+            page: list[Any] = list((await self._conn.execute(
+                select(events.c.pqr_id, events.c.kind, events.c.to_state, events.c.at)
+                .where(events.c.pqr_id > after, events.c.pqr_id <= rows[-1][0],
+                       or_(events.c.kind == "extended", events.c.to_state == "reabierta")))).all())
+            for pqr_id, kind, to_state, at in page:
+                mark = event_mark(kind, to_state)
+                if mark is not None:
+                    found.setdefault(int(pqr_id), []).append((mark, at))
+            accumulate(({**dict(zip(FIELDS, r[1:], strict=True)), "events": found.get(int(r[0]), [])}
+                        for r in rows), self.tz, into=acc)
             after, n = int(rows[-1][0]), n + len(rows)
         counts, days = acc
         await self.add({k: v for k, v in counts.items() if any(v)}, {k: v for k, v in days.items() if v})

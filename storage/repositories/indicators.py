@@ -120,6 +120,18 @@ class SqlIndicators:
               c.first_response_due_at.is_not(None)]),
             (counts(open_due=func.count()), [_OPEN, _LEGAL_DUE >= start, _LEGAL_DUE < end]),
         )
+        event_parts = (
+            (counts(extensions=func.count()), [events.c.kind == "extended"]),
+            (counts(reopened=func.count()), [events.c.kind == "status_changed", events.c.to_state == "reabierta"]),
+        )
+        for columns, conds in event_parts:
+            stmt = (select(*_DIMS, *columns).select_from(events.join(pqrs, pqrs.c.id == events.c.pqr_id))
+                    .where(*conds, events.c.at >= start, events.c.at < end, *_where(flt)).group_by(*_DIMS))
+            for d, by_key in _fold(await self._all(stmt), n).items():
+                for k, v in by_key.items():
+                    have = out[d].setdefault(k, [0] * n)
+                    for i in range(n):
+                        have[i] += v[i]
         for columns, conds in parts:
             stmt = select(*_DIMS, *columns).where(*conds, *_where(flt)).group_by(*_DIMS)
             for d, by_key in _fold(await self._all(stmt), n).items():
@@ -326,22 +338,6 @@ class SqlIndicators:
         first of their partial indexes; None when none is open."""
         first = (await self._conn.execute(select(func.min(column)).where(_OPEN))).scalar()
         return first.astimezone(self._days.tz).date() if first is not None else None
-
-    async def event_counts(self, start: dt.datetime, end: dt.datetime, flt: IndicatorSlice) -> tuple[int, int]:
-        """(prórrogas granted, reopenings) in [start, end) on the sliced PQRs."""
-        parts = []
-        for n, conds in enumerate(([events.c.kind == "extended"],
-                                   [events.c.kind == "status_changed", events.c.to_state == "reabierta"])):
-            stmt: Any = select(literal(n), func.count()).select_from(events).where(
-                *conds, events.c.at >= start, events.c.at < end)
-            sliced = _where(flt)
-            if sliced:
-                stmt = stmt.join_from(events, pqrs, pqrs.c.id == events.c.pqr_id).where(*sliced)
-            parts.append(stmt)
-        out = [0, 0]
-        for n, count in await self._all(union_all(*parts)):
-            out[int(n)] = int(count or 0)
-        return out[0], out[1]
 
     # -- lists ----------------------------------------------------------------------------------
     async def breaches(self, start: dt.datetime, end: dt.datetime, flt: IndicatorSlice,

@@ -23,7 +23,7 @@ from storage.ports import PqrFilter, Stats
 from storage.repositories.common import chunks, event_from_row, event_values, utcnow
 from storage.repositories.common import insert_returning_ids
 from storage.repositories.customers import SqlCustomerRepository
-from storage.repositories.indicator_days import SqlIndicatorDays, fields_of
+from storage.repositories.indicator_days import SqlIndicatorDays, fields_of, marks
 from storage.sqlite_inline import SqlConnection
 from storage.tables import attachments, customers, events, messages, pqrs, radicado_counters
 
@@ -100,7 +100,7 @@ class SqlPqrRepository:
             pqr.id = pqr_id
         await self._insert_children(new)
         if self._days is not None:
-            await self._days.change([], [fields_of(r) for r in rows])
+            await self._days.change([], [fields_of(r, pqr.events) for r, pqr in zip(rows, new, strict=True)])
 
     async def save(self, pqr: Pqr) -> None:
         """Write the PQR's columns and insert its messages without id and its new events."""
@@ -108,10 +108,12 @@ class SqlPqrRepository:
             raise ValueError("PQR has no id: add it first")
         values = self._values(pqr)
         before = await self._days.stored_fields([pqr.id]) if self._days is not None else {}
+        stored = [e for e in pqr.events if e.id is not None]     # before this save: what they counted
         await self._conn.execute(update(pqrs).where(pqrs.c.id == pqr.id).values(**values))
         await self._insert_children([pqr])
         if self._days is not None:
-            await self._days.change(list(before.values()), [fields_of(values)])
+            await self._days.change([{**row, "events": marks(stored)} for row in before.values()],
+                                    [fields_of(values, pqr.events)])
 
     async def _next_seq(self, year: int, n: int = 1) -> int:
         """Take `n` numbers of `year`; returns the last one. The UPDATE takes the counter row's

@@ -22,7 +22,8 @@ down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_COUNTS = ("filed", "answered", "on_time", "fr_done", "fr_met", "res_done", "res_met", "open", "open_due")
+_COUNTS = ("filed", "answered", "on_time", "fr_done", "fr_met", "res_done", "res_met", "open", "open_due",
+           "extensions", "reopened")
 
 
 def upgrade() -> None:
