@@ -30,6 +30,9 @@ from bot.pqrs.service import PqrService
 from bot.review.notices import ReviewNotices
 from bot.review.service import ReviewRules, ReviewService
 from bot.review.verbs import ReviewCommands
+from bot.templates.answers import TemplateAnswers
+from bot.templates.store import TemplateStore, folder_path
+from bot.templates.verbs import TemplateVerbs
 from domain.calendar import BusinessCalendar
 from storage.db import make_database
 from storage.ports import Database
@@ -68,6 +71,7 @@ class App:
     outbox_wake: asyncio.Event = field(default_factory=asyncio.Event)
     # Set when raw mail was committed to the inbox, so the intake worker files it without polling.
     inbox_wake: asyncio.Event = field(default_factory=asyncio.Event)
+    templates: TemplateStore | None = None      # config `templates.dir`
     review: ReviewService | None = None         # config `approval`: managers' decisions on answers
 
 
@@ -77,8 +81,9 @@ def build(config: Config, *, db: Database | None = None, clock: Clock = system_c
     policy = config.term_policy()
     database.tz = policy.calendar.tz
     slack = config.channels.slack
+    templates = TemplateStore(folder_path(config.templates.dir), policy.calendar, agents=config.templates.agents)
     notifier = Notifier(calendar=policy.calendar, email_address=config.channels.email.address,
-                        slack_triage_channel=slack.triage_channel if slack.enabled else None)
+                        slack_triage_channel=slack.triage_channel if slack.enabled else None, texts=templates)
     contracts = ContractService(database, config.contracts.files)
     roles = Roles.of(config.roles.staff, config.roles.managers)
     notices = review_notices(config, policy.calendar)
@@ -97,12 +102,15 @@ def build(config: Config, *, db: Database | None = None, clock: Clock = system_c
     from bot.access.verbs import AccessVerbs
     access = AccessService(database, roles, session_hours=config.web.session_hours)
     access_verbs = AccessVerbs(access, config.web.public_url, language=config.language).verbs()
+    template_verbs = TemplateVerbs(templates, service, language=config.language).verbs()
     commands = CommandHandler(service, roles, language=config.language,
-                              extra_verbs=penalty_verbs | report_verbs | access_verbs
-                              | ReviewCommands(review, language=config.language).verbs(), causes=config.causes)
+                              extra_verbs=penalty_verbs | report_verbs | access_verbs | template_verbs
+                              | ReviewCommands(review, language=config.language).verbs(),
+                              causes=config.causes, answers=TemplateAnswers(templates, service))
     reports = ReportService(indicators, contracts, penalties, policy.calendar)
     return App(config=config, db=database, service=service, commands=commands, roles=roles, notifier=notifier,
-               clock=clock, penalties=penalties, contracts=contracts, reports=reports, review=review)
+               clock=clock, penalties=penalties, contracts=contracts, reports=reports, templates=templates,
+               review=review)
 
 
 def review_notices(config: Config, calendar: BusinessCalendar) -> ReviewNotices:
@@ -186,7 +194,8 @@ def web_channel(app: App) -> WebChannel:
     services = WebServices(pqrs=app.service, commands=app.commands, reports=app.reports, penalties=app.penalties,
                            access=access_service(app), roles=app.roles, clock=app.clock,
                            language=app.config.language, config=app.config.web, healthy=healthy,
-                           causes=dict(app.config.causes), form_secret=os.environ.get("PQRBOT_WEB_SECRET"))
+                           causes=dict(app.config.causes), form_secret=os.environ.get("PQRBOT_WEB_SECRET"),
+                           templates=app.templates)
     return WebChannel(services)
 
 

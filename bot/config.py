@@ -341,6 +341,13 @@ class Contracts(_Model):
     files: tuple[str, ...] = ()
 
 
+class Templates(_Model):
+    # Answer templates, one YAML file per template (templates/README.md); relative to the working
+    # directory. `agents`: how `{agente}` names a staff identity ("slack:U0STAFF": "Ana Gómez").
+    dir: str = "templates"
+    agents: dict[str, str] = Field(default_factory=dict)
+
+
 class Accounting(_Model):
     # Where accepted penalties are sent for payment.
     slack_channel: str | None = None
@@ -425,6 +432,7 @@ class Config(_Model):
     scheduler: Scheduler = Scheduler()
     outbox: OutboxSettings = OutboxSettings()
     contracts: Contracts = Contracts()
+    templates: Templates = Templates()
     accounting: Accounting = Accounting()
     attachments: Attachments = Attachments()
     # Causes (tipologías): key -> label shown to people. Keys are what `/pqr cause` takes.

@@ -17,7 +17,7 @@ __all__ = ["VERBS", "CANONICAL_VERBS", "GrammarError", "ParsedCommand", "fold", 
 CANONICAL_VERBS: tuple[str, ...] = (
     "help", "new", "list", "show", "assign", "take", "reply", "note",
     "status", "close", "reopen", "due", "penalty", "contract", "stats", "cause", "kpis", "web",
-    "approve", "return",
+    "templates", "approve", "return",
 )
 
 _ALIASES: dict[str, tuple[str, ...]] = {
@@ -38,6 +38,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "stats": ("estadisticas", "estadísticas"),
     "cause": ("causa",),
     "kpis": ("indicadores",),
+    "templates": ("plantillas",),
     "approve": ("aprobar",),
     "return": ("devolver",),
 }

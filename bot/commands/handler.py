@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Protocol
 
 from bot.commands.dates import UnreadableDate, parse_when
 from bot.commands.grammar import GrammarError, ParsedCommand, fold, parse
@@ -38,13 +39,22 @@ class _Usage(Exception):
         self.verb = verb
 
 
+class AnswerTemplates(Protocol):
+    """Turns `@name [extra]` typed as an answer into the template's text (bot.templates.answers)."""
+
+    async def expand(self, radicado: str, text: str, *, actor: str, lang: str) -> str: ...
+
+
 class CommandHandler:
     """Runs `/pqr …` text for an identity (`slack:U123`, `telegram:1001`, …). `causes` is config
-    `causes` (key -> label); without it a cause is shown by its key."""
+    `causes` (key -> label); without it a cause is shown by its key. `answers` fills `reply RAD
+    @template` and `close RAD @template`."""
 
     def __init__(self, service: PqrService, roles: Roles, *, language: str = "es",
-                 extra_verbs: dict[str, Verb] | None = None, causes: Mapping[str, str] | None = None) -> None:
+                 extra_verbs: dict[str, Verb] | None = None, causes: Mapping[str, str] | None = None,
+                 answers: AnswerTemplates | None = None) -> None:
         self.service = service
+        self.answers = answers
         self.roles = roles
         self.lang = language
         self.causes: Mapping[str, str] = causes if causes is not None else {k: k for k in service.causes}
@@ -137,12 +147,20 @@ class CommandHandler:
             raise _Usage(cmd.verb)
         return text
 
+    async def _answer(self, cmd: ParsedCommand, radicado: str, actor: str) -> str:
+        """An answer's text: as typed, or a template's when it starts with `@name`."""
+        text = self._text(cmd, 1)
+        if self.answers is None:
+            return text
+        return await self.answers.expand(radicado, text, actor=actor, lang=self.lang)
+
     # -- verbs ----------------------------------------------------------------------------------
     async def _help(self, cmd: ParsedCommand, actor: str, now: dt.datetime) -> Reply:
         return Reply(text=self.help_text(), language=self.lang)
 
     def help_text(self) -> str:
-        return "\n".join(t(self.lang, key) for key in ("help", "help.cause", "help.kpis", "help.web"))
+        return "\n".join(t(self.lang, key) for key in ("help", "help.cause", "help.kpis", "help.web",
+                                                         "help.templates"))
 
     async def _show(self, cmd: ParsedCommand, actor: str, now: dt.datetime) -> Reply:
         pqr = await self.service.show(self._radicado(cmd))
@@ -222,7 +240,8 @@ class CommandHandler:
         return self._changed(pqr, now, t(self.lang, "assigned", radicado=pqr.radicado, assignee=actor))
 
     async def _reply(self, cmd: ParsedCommand, actor: str, now: dt.datetime) -> Reply:
-        rad, text = self._radicado(cmd), self._text(cmd, 1)
+        rad = self._radicado(cmd)
+        text = await self._answer(cmd, rad, actor)
         pqr, channel = await self.service.reply(rad, text, actor=actor, now=now)
         if channel is None:
             msg = t(self.lang, "replied_unreachable", radicado=pqr.radicado)
@@ -244,7 +263,8 @@ class CommandHandler:
                                          from_=before.value, to=pqr.status.value))
 
     async def _close(self, cmd: ParsedCommand, actor: str, now: dt.datetime) -> Reply:
-        pqr = await self.service.close(self._radicado(cmd), self._text(cmd, 1), actor=actor, now=now)
+        rad = self._radicado(cmd)
+        pqr = await self.service.close(rad, await self._answer(cmd, rad, actor), actor=actor, now=now)
         if pqr.status is Status.EN_REVISION:     # config `approval`: a manager approves it first
             return self._changed(pqr, now, t(self.lang, "review.submitted", radicado=pqr.radicado))
         return self._changed(pqr, now, t(self.lang, "closed", radicado=pqr.radicado))
