@@ -18,6 +18,7 @@ from bot.cli import inbox as inbox_cli
 from bot.cli import penalties as penalty_cli
 from bot.cli import reports as reports_cli
 from bot.cli import review as review_cli
+from bot.cli import templates as templates_cli
 from bot.cli import tokens as tokens_cli
 from bot.cli.output import (CLI_ACTOR, Parser, Refused, cli_log, email_arg, instant_arg, integer_arg, language,
                             log_location, not_utf8, print_json)
@@ -107,6 +108,7 @@ def parser(lang: str = "es") -> argparse.ArgumentParser:
     contracts_cli.add_parsers(sub)
     tokens_cli.add_parsers(sub, lang)
     inbox_cli.add_parsers(sub, lang)
+    templates_cli.add_parsers(sub)
     doctor_cli.add_parser(sub)
 
     console = sub.add_parser("console", help="a local chat with the /pqr grammar")
@@ -216,7 +218,7 @@ async def _dispatch(app: App, args: argparse.Namespace) -> None:
     handlers: dict[str, Callable[[App, argparse.Namespace], Awaitable[None]]] = {
         "db": _db_upgrade, "pqr": _pqr, "digest": _digest, "console": _console, "outbox": _outbox,
         "penalty": penalty_cli.penalty, "report": reports_cli.report, "contracts": contracts_cli.contracts,
-        "token": tokens_cli.tokens, "inbox": inbox_cli.inbox,
+        "token": tokens_cli.tokens, "inbox": inbox_cli.inbox, "templates": templates_cli.templates,
     }
     try:
         await app.db.upgrade()
