@@ -136,7 +136,8 @@ async def rows_scanned(app: App, db: SqlDatabase, label: str, flt: IndicatorSlic
 async def rows_read(app: App, db: SqlDatabase, label: str, flt: IndicatorSlice) -> dict[str, int]:
     """What one kpis call reads now, by source: roll-up rows of the period (the sums) and before
     its end (open PQRs by receipt and due day), PQR index entries closed at or after its end
-    (backlog, late), first responses of the period (their hours, for exact medians), ANS
+    (backlog, late; `rollup_open` counts from the earliest open PQR's receipt day, an upper
+    bound of both open reads), first responses of the period (their hours, for exact medians), ANS
     deadlines of the period, and prórroga/reopening events."""
     period = Period.parse(label)
     ind = app.reports.indicators
@@ -149,11 +150,16 @@ async def rows_read(app: App, db: SqlDatabase, label: str, flt: IndicatorSlice) 
     def count(table: Any, *conds: Any) -> Any:
         return select(func.count()).select_from(table).where(*conds)
 
+    async with db.engine.connect() as conn:     # the open counts are read from the earliest open PQR's day
+        first = (await conn.execute(select(func.min(pqrs.c.received_at)).where(pqrs.c.is_open == True))  # noqa: E712
+                 ).scalar()
+    since = first.astimezone(ind.calendar.tz).date() if first is not None else b.end_day
+
     stmts = {
         "rollup_period": count(indicator_days, d.slice == key[0], d.slice_key == key[1], d.day >= b.start_day,
                                d.day < b.end_day, d.dim.in_(DIMENSIONS)),
-        "rollup_before_end": count(indicator_days, d.slice == key[0], d.slice_key == key[1],
-                                   d.day < b.end_day, d.dim.in_(("type",) + DIMENSIONS)),
+        "rollup_open": count(indicator_days, d.slice == key[0], d.slice_key == key[1], d.day >= since,
+                             d.day < b.end_day, d.dim.in_(DIMENSIONS)),
         "closed_since_end": count(pqrs, pqrs.c.closed_at >= as_of, *sliced),
         "first_response": count(pqrs, pqrs.c.first_response_at >= b.start, pqrs.c.first_response_at < b.end,
                                 *sliced),
