@@ -160,7 +160,7 @@ class CommandHandler:
 
     def help_text(self) -> str:
         return "\n".join(t(self.lang, key) for key in ("help", "help.cause", "help.kpis", "help.web",
-                                                         "help.templates"))
+                                                         "help.templates", "help.review"))
 
     async def _show(self, cmd: ParsedCommand, actor: str, now: dt.datetime) -> Reply:
         pqr = await self.service.show(self._radicado(cmd))

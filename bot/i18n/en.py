@@ -665,6 +665,8 @@ MESSAGES: dict[str, str] = {
     "status.en_revision": "in review",
     "digest.awaiting_approval": "Answers awaiting approval",
     "input.comment_required": "Write a comment for whoever drafted the answer.",
+    "help.review": ("• approve RAD — managers: approve and send an answer in review (aprobar); "
+                    "return RAD -- comment — send it back to whoever drafted it (devolver)"),
     "review.submitted": "{radicado}: the final answer is in review; it goes to the customer once a manager "
                         "approves it.",
     "review.approved": "{radicado}: answer approved and sent to the customer; the PQR is closed.",

@@ -672,6 +672,8 @@ MESSAGES: dict[str, str] = {
     "status.en_revision": "en revisión",
     "digest.awaiting_approval": "Respuestas por aprobar",
     "input.comment_required": "Escriba un comentario para quien redactó la respuesta.",
+    "help.review": ("• approve RAD — gerentes: aprobar y enviar una respuesta en revisión (aprobar); "
+                    "return RAD -- comentario — devolverla a quien la redactó (devolver)"),
     "review.submitted": "{radicado}: la respuesta final quedó en revisión; se enviará al cliente cuando un "
                         "gerente la apruebe.",
     "review.approved": "{radicado}: respuesta aprobada y enviada al cliente; la PQR quedó cerrada.",

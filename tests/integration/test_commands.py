@@ -135,3 +135,11 @@ async def test_close_reopen_and_stats(database: SqlDatabase) -> None:
 async def test_help(sqlite_database: SqlDatabase, text: str) -> None:
     reply = await make_app(sqlite_database).commands.handle(STAFF, text, NOW)
     assert reply.ok and "/pqr" in reply.text and "plazo" in reply.text
+    for verb in ("approve RAD", "return RAD -- comentario", "templates [RAD]", "@plantilla"):
+        assert verb in reply.text, verb
+
+
+async def test_help_in_english_names_approval_and_templates(sqlite_database: SqlDatabase) -> None:
+    reply = await make_app(sqlite_database, "en").commands.handle(STAFF, "help", NOW)
+    for verb in ("approve RAD", "return RAD -- comment", "templates [RAD]", "@template"):
+        assert verb in reply.text, verb
