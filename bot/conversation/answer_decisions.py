@@ -17,11 +17,13 @@ from bot.commands.refusals import refusal_text
 from bot.conversation.manager_actions import ActionResult, ManagerActions, ManagerPress
 from bot.conversation.model import ChatEvent, Choice, Kind, Say, Text
 from bot.i18n import language_of, t
+from bot.i18n.formats import format_local_datetime
 from bot.review.cards import ReviewCard
 from bot.review.notices import APPROVE, RETURN, parse_value
 from bot.review.service import ReviewService
 from bot.roles import Roles
 from domain.errors import DomainError, InvalidInput
+from domain.pqr import Pqr
 from storage.ports import Database, TelegramConversation
 
 STEP = "answer_comment"
@@ -38,10 +40,12 @@ def keyboard(card: ReviewCard) -> tuple[tuple[Choice, ...], ...]:
 @dataclass(frozen=True)
 class CommentAnswer:
     """What to do after a manager's message: `says` for the chat, and the card message
-    (`close_message_id`) whose keyboard is to go once the draft was returned."""
+    (`edit_message_id`) to redraw as `edit_card` (no buttons, the outcome) once the draft was
+    returned."""
 
     says: tuple[Say, ...]
-    close_message_id: int | None = None
+    edit_message_id: int | None = None
+    edit_card: ReviewCard | None = None
 
 
 class TelegramAnswerDecisions:
@@ -68,7 +72,13 @@ class TelegramAnswerDecisions:
         except DomainError as exc:
             return ActionResult(refusal_text(exc, lang)[:200], refused=True)
         done = t(lang, "review.approved", radicado=pqr.radicado)
-        return ActionResult(done[:200], text=Text.verbatim(lang, done), close_keyboard=True)
+        return ActionResult(done[:200], text=Text.verbatim(lang, done), close_keyboard=True,
+                            edit_card=self.decided_card(pqr, lang))
+
+    def decided_card(self, pqr: Pqr, lang: str) -> ReviewCard:
+        """The approval card as it reads once decided: the draft and the outcome, no buttons."""
+        calendar = self.review.pqrs.calendar
+        return ReviewCard.of_decided(pqr, lang, due=format_local_datetime(calendar.local(pqr.due_at), lang))
 
     async def ask_comment(self, press: ManagerPress) -> ActionResult:
         """Refuse (recorded by the service) or ask for the comment and wait for it."""
@@ -126,7 +136,8 @@ class TelegramAnswerDecisions:
         await self._finish(ev.chat_id, conv)
         message_id = conv.data.get("message_id")
         return CommentAnswer((Say(Text.of(lang, "review.returned", radicado=pqr.radicado or "")),),
-                             close_message_id=message_id if isinstance(message_id, int) else None)
+                             edit_message_id=message_id if isinstance(message_id, int) else None,
+                             edit_card=self.decided_card(pqr, lang))
 
     async def _finish(self, chat_id: int, conv: TelegramConversation) -> None:
         """Leave the awaiting state, putting back a filing draft it had set aside."""

@@ -15,6 +15,7 @@ from bot.i18n.formats import format_file_size, format_local_datetime
 from bot.roles import Roles
 from bot.pqrs.service import PqrService
 from bot.conversation.model import Body, Choice, Text
+from bot.review.cards import ReviewCard
 from domain.errors import DomainError, NotFound
 
 
@@ -44,6 +45,7 @@ class ActionResult:
     keyboard: tuple[tuple[Choice, ...], ...] = ()
     refused: bool = False
     close_keyboard: bool = False      # the pressed message's buttons are spent (a decision taken)
+    edit_card: ReviewCard | None = None   # the pressed approval card, redrawn with its outcome
 
 
 ActionHandler = Callable[[ManagerPress], Awaitable[ActionResult]]

@@ -181,7 +181,7 @@ class TelegramChannel:
         await self._answer_query(press.query_id, result.notice[:200], alert=result.refused)
         if (result.close_keyboard and self.review is not None and press.chat_id is not None
                 and press.message_id is not None):
-            await self.review.close_keyboard(press.chat_id, press.message_id)
+            await self.review.redraw(press.chat_id, press.message_id, result.edit_card)
         if result.text and press.chat_id is not None:
             await self._say(press.chat_id, None, Say(result.text, keyboard=result.keyboard))
 

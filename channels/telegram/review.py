@@ -1,6 +1,6 @@
 """Telegram side of answer approval: the approval request sent to a manager with its inline
-keyboard (Aprobar / Devolver), and the manager's comment after Devolver answered and the card's
-keyboard taken away.
+keyboard (Aprobar / Devolver), the manager's comment after Devolver answered, and the card
+redrawn with the decision once taken.
 
 The use case is `bot.conversation.answer_decisions.TelegramAnswerDecisions`; this module only
 talks to the Bot API."""
@@ -72,20 +72,25 @@ class TelegramReview:
             raise outbound.classify_error(exc) from exc
         return str(sent.message_id)
 
-    async def close_keyboard(self, chat_id: int, message_id: int) -> None:
-        """Take the buttons off a card whose draft was decided (it stays readable)."""
+    async def redraw(self, chat_id: int, message_id: int, card: ReviewCard | None) -> None:
+        """Redraw a card whose draft was decided: the outcome instead of the buttons (as the
+        Slack card and the Telegram penalty card are); without a card, only the buttons go."""
         try:
-            await self.bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id, reply_markup=None)
+            if card is None:
+                await self.bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id, reply_markup=None)
+            else:
+                await self.bot.edit_message_text(card_html(card), chat_id=chat_id, message_id=message_id,
+                                                 parse_mode=ParseMode.HTML, reply_markup=None)
         except BadRequest as exc:      # gone or unchanged: the decision stands all the same
-            log.info("telegram: could not close the keyboard of message %s: %s", message_id, exc.message)
+            log.info("telegram: could not redraw the approval card %s: %s", message_id, exc.message)
 
     async def consume(self, ev: ChatEvent) -> bool:
         """Handle `ev` when its chat is waiting for a return's comment; False otherwise."""
         answer = await self.decisions.take(ev)
         if answer is None:
             return False
-        if answer.close_message_id is not None:
-            await self.close_keyboard(ev.chat_id, answer.close_message_id)
+        if answer.edit_message_id is not None:
+            await self.redraw(ev.chat_id, answer.edit_message_id, answer.edit_card)
         for say in answer.says:
             await self.bot.send_message(ev.chat_id, html_of(say.text), parse_mode=ParseMode.HTML,
                                         reply_markup=markup(say.keyboard))
