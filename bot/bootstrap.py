@@ -80,6 +80,7 @@ def build(config: Config, *, db: Database | None = None, clock: Clock = system_c
     database: Database = db if db is not None else make_database(config.database.url)
     policy = config.term_policy()
     database.tz = policy.calendar.tz
+    database.contact_hours = config.contact_hours()
     slack = config.channels.slack
     templates = TemplateStore(folder_path(config.templates.dir), policy.calendar, agents=config.templates.agents)
     notifier = Notifier(calendar=policy.calendar, email_address=config.channels.email.address,

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from domain.attachments import AttachmentLimits
 from domain.calendar import BusinessCalendar
+from domain.contact_hours import ContactHours, Window
 from domain.limits import FIRST_INSTANT, LAST_INSTANT, RADICADO_MAX
 from domain.pqr_types import PqrType
 from domain.review import ApprovalPolicy
@@ -399,6 +400,26 @@ class Reports(_Model):
     schedule: tuple[ReportSchedule, ...] = ()
 
 
+class ContactHoursSettings(_Model):
+    """`surveys.contact_hours` (Ley 2300 de 2023, art. 3): the local windows, as HH:MM-HH:MM with
+    the end excluded, in which surveys and other messages a customer did not ask for may go;
+    `saturday: null` for none. Never on Sundays or holidays, whatever is written here."""
+
+    weekdays: str = "07:00-19:00"
+    saturday: str | None = "08:00-15:00"
+
+    @field_validator("weekdays", "saturday")
+    @classmethod
+    def _window(cls, v: str | None) -> str | None:
+        if v is not None:
+            Window.parse(v)
+        return v
+
+
+class Surveys(_Model):
+    contact_hours: ContactHoursSettings = ContactHoursSettings()
+
+
 class Approval(_Model):
     # Final answers a manager approves before they go out (the PQR waits in en_revision): PQR
     # type keys and/or contract client names; ["*"] in types covers every PQR, in clients every
@@ -440,6 +461,7 @@ class Config(_Model):
     close_requires_cause: bool = False
     approval: Approval = Approval()
     reports: Reports = Reports()
+    surveys: Surveys = Surveys()
     web: Web = Web()
     inbox: InboxSettings = InboxSettings()
 
@@ -499,6 +521,11 @@ class Config(_Model):
         return BusinessCalendar(timezone=self.timezone, country=cal.country, workdays=tuple(cal.workdays),
                                 extra_holidays=frozenset(cal.extra_holidays),
                                 business_start=cal.business_hours.start, business_end=cal.business_hours.end)
+
+    def contact_hours(self) -> ContactHours:
+        hours = self.surveys.contact_hours
+        return ContactHours(calendar=self.business_calendar(), weekdays=Window.parse(hours.weekdays),
+                            saturday=Window.parse(hours.saturday) if hours.saturday is not None else None)
 
     def attachment_limits(self) -> AttachmentLimits:
         a = self.attachments

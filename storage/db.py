@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from domain.contact_hours import ContactHours
 from storage.sql import DEFAULT_TZ, READONLY_OPTION, SqlUnitOfWork, WriteGate
 from storage.sqlite_inline import BUSY_SLICE_MS
 
@@ -76,6 +77,9 @@ class SqlDatabase:
         # The local time zone whose days the indicator roll-ups count by (bootstrap sets the
         # configured one before the first unit of work).
         self.tz: ZoneInfo = DEFAULT_TZ
+        # When the outbox sends surveys and other messages a customer did not ask for (bootstrap
+        # sets the configured `surveys.contact_hours`; the law's defaults until then).
+        self.contact_hours: ContactHours = ContactHours()
 
     @property
     def where(self) -> str:
@@ -127,7 +131,8 @@ class SqlDatabase:
         if not readonly:
             self.check_file()
         engine = self.engine
-        return SqlUnitOfWork(engine, readonly=readonly, gate=self._gate, inline=self._inline, tz=self.tz)
+        return SqlUnitOfWork(engine, readonly=readonly, gate=self._gate, inline=self._inline, tz=self.tz,
+                             contact_hours=self.contact_hours)
 
     def check_file(self) -> None:
         """SQLite: raise `DatabaseUnavailable("gone")` when the database file was deleted or

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from domain.attachments import Attachment
+from domain.contact_hours import ContactHours
 from domain.customer import Customer
 from domain.events import Event
 from domain.pqr import Pqr
@@ -123,7 +124,9 @@ class AuditLog(Protocol):
 
 class Outbox(Protocol):
     async def put(self, item: OutboxItem, *, now: dt.datetime) -> None:
-        """Queue a message in the current transaction. A repeated `dedupe_key` queues nothing."""
+        """Queue a message in the current transaction. A repeated `dedupe_key` queues nothing.
+        A kind of `domain.contact_hours.UNSOLICITED_KINDS` is dated into the contact hours, on
+        a day its contact (channel + destination) has no other."""
 
     async def put_many(self, items: Sequence[tuple[OutboxItem, dt.datetime]]) -> None:
         """`put` for several (item, now) pairs, in few statements."""
@@ -132,7 +135,9 @@ class Outbox(Protocol):
                     channels: Collection[str] | None = None,
                     lease_now: dt.datetime | None = None) -> list[OutboxItem]:
         """Take rows due by `now` (of `channels`, when given) so that no other worker gets them
-        until `lease_now + lease` (claims run on the wall clock `lease_now`, `now` if not given)."""
+        until `lease_now + lease` (claims run on the wall clock `lease_now`, `now` if not given).
+        An unsolicited row outside the contact hours, or whose contact already had one that
+        local day, is re-dated to when it may go instead (no attempt counted)."""
 
     async def extend(self, item_ids: Collection[int], *, now: dt.datetime, until: dt.datetime) -> int:
         """Hold the still-pending rows whose claim has not ended by `now` until `until`."""
@@ -455,9 +460,11 @@ class UnitOfWork(Protocol):
 
 class Database(Protocol):
     """The storage root: built from a URL, nothing connects until used. `tz`: the local time
-    zone whose days the indicator roll-ups count by (set before the first unit of work)."""
+    zone whose days the indicator roll-ups count by (set before the first unit of work).
+    `contact_hours`: when the outbox may send the kinds of `UNSOLICITED_KINDS` (likewise)."""
 
     tz: ZoneInfo
+    contact_hours: ContactHours
 
     def uow(self, *, readonly: bool = False) -> UnitOfWork: ...
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from domain.contact_hours import ContactHours
 from storage.repositories.audit import SqlAuditLog, SqlInboundKeys
 from storage.repositories.access import SqlAccess
 from storage.repositories.inbox import SqlInbox
@@ -91,9 +92,11 @@ class SqlUnitOfWork:
     report_files: SqlReportFiles
 
     def __init__(self, engine: AsyncEngine, *, readonly: bool = False, gate: WriteGate | None = None,
-                 inline: Engine | None = None, tz: ZoneInfo = DEFAULT_TZ) -> None:
+                 inline: Engine | None = None, tz: ZoneInfo = DEFAULT_TZ,
+                 contact_hours: ContactHours | None = None) -> None:
         self._engine = engine
         self._tz = tz               # the local days of the indicator roll-ups
+        self._contact_hours = contact_hours or ContactHours()   # when the outbox holds unsolicited kinds
         self.readonly = readonly
         self._gate = gate if gate is not None and not readonly else None
         # SQLite: writing units of work run on a synchronous connection (storage.sqlite_inline).
@@ -118,7 +121,7 @@ class SqlUnitOfWork:
         self.indicator_days = SqlIndicatorDays(conn, self._tz)
         self.pqrs = SqlPqrRepository(conn, self.customers, readonly=self.readonly, days=self.indicator_days)
         self.audit = SqlAuditLog(conn)
-        self.outbox = SqlOutbox(conn)
+        self.outbox = SqlOutbox(conn, self._contact_hours)
         self.inbound = SqlInboundKeys(conn)
         self.telegram = SqlTelegramStore(conn)
         self.leases = SqlLeases(conn)

@@ -1,21 +1,34 @@
-"""`Outbox`: notifications queued in the business transaction, sent later by a worker."""
+"""`Outbox`: notifications queued in the business transaction, sent later by a worker.
+
+Rows of the kinds a customer did not ask for (`domain.contact_hours.UNSOLICITED_KINDS`: the
+surveys) wait for the contact hours, one per contact (channel + destination) per local day: `put`
+dates them at the first free opening, and `claim` checks again, so a row queued long ago, retried
+or put back by an operator still keeps the window. A row's day is the local date of its
+`next_attempt_at`: a pending row reserves that day, and a claimed one is re-dated to the claim
+instant, so a sent row's day is the day it went out. No column is added for this."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import logging
 from collections.abc import Collection, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Row, and_, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from domain.contact_hours import UNSOLICITED_KINDS, ContactHours
 from storage.ports import OutboxItem
 from storage.repositories.common import insert_returning_ids
 from storage.sqlite_inline import SqlConnection
 from storage.tables import outbox
 
 _INSERT = insert(outbox).returning(outbox.c.id)
+_UNSOLICITED = sorted(UNSOLICITED_KINDS)
+
+log = logging.getLogger(__name__)
 
 
 @cache
@@ -26,9 +39,25 @@ def _insert_deduped(dialect: str, *, many: bool) -> Any:
     return stmt.returning(outbox.c.id, outbox.c.dedupe_key) if many else stmt.returning(outbox.c.id)
 
 
-def _row(item: OutboxItem, now: dt.datetime) -> dict[str, Any]:
+def _unsolicited(item: OutboxItem) -> bool:
+    return item.payload.get("kind") in UNSOLICITED_KINDS
+
+
+def _same_contact(item: OutboxItem) -> tuple[ColumnElement[bool], ...]:
+    """Unsolicited rows to the contact `item` goes to."""
+    return (outbox.c.channel == item.channel, outbox.c.destination == item.destination,
+            outbox.c.payload["kind"].as_string().in_(_UNSOLICITED))
+
+
+def _lock_key(channel: str, destination: str) -> int:
+    """A PostgreSQL advisory-lock key for one contact (a collision only serializes two contacts)."""
+    digest = hashlib.blake2b(f"outbox-contact\0{channel}\0{destination}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _row(item: OutboxItem, now: dt.datetime, due: dt.datetime | None = None) -> dict[str, Any]:
     return {"channel": item.channel, "destination": item.destination, "payload": item.payload,
-            "status": "pending", "attempts": 0, "next_attempt_at": item.next_attempt_at or now,
+            "status": "pending", "attempts": 0, "next_attempt_at": due or item.next_attempt_at or now,
             "created_at": now, "dedupe_key": item.dedupe_key, "pqr_id": item.pqr_id,
             "message_id": _message_id(item.payload)}
 
@@ -51,24 +80,34 @@ class SqlOutbox:
     """`Outbox` on the `outbox` table. A claim is a lease (`claimed_until`): a worker that dies
     mid-send leaves the row to be claimed again once the lease ends."""
 
-    def __init__(self, conn: SqlConnection) -> None:
+    def __init__(self, conn: SqlConnection, contact_hours: ContactHours | None = None) -> None:
         self._conn = conn
+        self._hours = contact_hours or ContactHours()
 
     async def put(self, item: OutboxItem, *, now: dt.datetime) -> None:
         """Queue `item` (due at its `next_attempt_at`, else now); sets `item.id`. A repeated
-        `dedupe_key` queues nothing and leaves `item.id` None."""
+        `dedupe_key` queues nothing and leaves `item.id` None. An unsolicited kind is due at
+        the first opening of the contact hours from then on, on a day its contact has no other."""
+        due = None
+        if _unsolicited(item):
+            wanted = item.next_attempt_at or now
+            due = self._hours.schedule(wanted, await self._taken_days(item, since=wanted))
         stmt = _insert_deduped(self._conn.dialect.name, many=False) if item.dedupe_key else _INSERT
-        item.id = (await self._conn.execute(stmt, _row(item, now))).scalar()
-        self._queued(item, now)
+        item.id = (await self._conn.execute(stmt, _row(item, now, due))).scalar()
+        self._queued(item, now, due)
 
     async def put_many(self, items: Sequence[tuple[OutboxItem, dt.datetime]]) -> None:
         """`put` for several (item, now): one statement for the items with a dedupe key, one for
-        those without. A key repeated (stored, or earlier in `items`) queues nothing."""
+        those without. A key repeated (stored, or earlier in `items`) queues nothing. Unsolicited
+        kinds are put one by one, after the others, each seeing the days the earlier ones took."""
         keyed: dict[str, tuple[OutboxItem, dt.datetime]] = {}
         plain: list[tuple[OutboxItem, dt.datetime]] = []
+        held: list[tuple[OutboxItem, dt.datetime]] = []
         for item, now in items:
             item.id = None
-            if item.dedupe_key is None:
+            if _unsolicited(item):
+                held.append((item, now))
+            elif item.dedupe_key is None:
                 plain.append((item, now))
             else:
                 keyed.setdefault(item.dedupe_key, (item, now))
@@ -84,19 +123,80 @@ class SqlOutbox:
             for (item, now), item_id in zip(plain, ids, strict=True):
                 item.id = item_id
                 self._queued(item, now)
+        for item, now in held:     # a key already stored (or just put) queues nothing, as above
+            await self.put(item, now=now)
 
     @staticmethod
-    def _queued(item: OutboxItem, now: dt.datetime) -> None:
+    def _queued(item: OutboxItem, now: dt.datetime, due: dt.datetime | None = None) -> None:
         if item.id is not None:
             item.status, item.attempts = "pending", 0
-            item.next_attempt_at, item.created_at = item.next_attempt_at or now, now
+            item.next_attempt_at, item.created_at = due or item.next_attempt_at or now, now
+
+    async def _taken_days(self, item: OutboxItem, *, since: dt.datetime) -> set[dt.date]:
+        """The local dates, from the day of `since` on, on which `item`'s contact has another
+        unsolicited row sent or due (the index on (status, next_attempt_at) bounds the search)."""
+        start, _ = self._hours.day_span(self._hours.day_of(since))
+        stmt = select(outbox.c.next_attempt_at).where(
+            outbox.c.status.in_(("pending", "sent")), outbox.c.next_attempt_at >= start, *_same_contact(item))
+        if item.id is not None:
+            stmt = stmt.where(outbox.c.id != item.id)
+        return {self._hours.day_of(r[0]) for r in (await self._conn.execute(stmt)).all()}
+
+    async def _had_today(self, item: OutboxItem, *, now: dt.datetime, lease_now: dt.datetime) -> bool:
+        """Whether `item`'s contact was sent an unsolicited row on the local day of `now`, or has
+        one being sent (claimed, its claim not over)."""
+        start, end = self._hours.day_span(self._hours.day_of(now))
+        stmt = select(outbox.c.id).where(
+            outbox.c.id != item.id, outbox.c.next_attempt_at >= start, outbox.c.next_attempt_at < end,
+            or_(outbox.c.status == "sent",
+                and_(outbox.c.status == "pending", outbox.c.claimed_until > lease_now)),
+            *_same_contact(item)).limit(1)
+        return (await self._conn.execute(stmt)).first() is not None
+
+    async def _contact_hours(self, items: list[OutboxItem], *, now: dt.datetime,
+                             lease_now: dt.datetime) -> list[OutboxItem]:
+        """The claimed `items` that may go now. An unsolicited row outside the contact hours, or
+        whose contact already had one today (sent, being sent, or earlier in this batch), is
+        re-dated to when it may go, unclaimed and without counting an attempt; one that may go is
+        dated `now`, which makes today its contact's day."""
+        unsolicited = [i for i in items if _unsolicited(i)]
+        if not unsolicited:
+            return items
+        if self._conn.dialect.name == "postgresql":
+            # Workers claiming rows of one contact take turns (in one order: no deadlock), so the
+            # second sees the first's claim, committed, and holds its row for another day.
+            for key in sorted({_lock_key(i.channel, i.destination) for i in unsolicited}):
+                await self._conn.execute(select(func.pg_advisory_xact_lock(key)))
+        going: set[tuple[str, str]] = set()
+        keep: list[OutboxItem] = []
+        for item in items:
+            if not _unsolicited(item):
+                keep.append(item)
+                continue
+            contact = (item.channel, item.destination)
+            if not self._hours.is_open(now):
+                wanted = now
+            elif contact in going or await self._had_today(item, now=now, lease_now=lease_now):
+                wanted = self._hours.opening_after(self._hours.day_of(now))
+            else:
+                going.add(contact)
+                item.next_attempt_at = now
+                await self._conn.execute(update(outbox).where(outbox.c.id == item.id).values(next_attempt_at=now))
+                keep.append(item)
+                continue
+            until = self._hours.schedule(wanted, await self._taken_days(item, since=wanted))
+            await self._conn.execute(update(outbox).where(outbox.c.id == item.id).values(next_attempt_at=until))
+            log.info("outbox %s to %s:%s waits for the contact hours until %s", item.id, item.channel,
+                     item.destination, until.isoformat())
+        return keep
 
     async def claim(self, *, now: dt.datetime, limit: int, lease: dt.timedelta,
                     channels: Collection[str] | None = None,
                     lease_now: dt.datetime | None = None) -> list[OutboxItem]:
         """Due pending rows (of `channels`, when given), oldest first, leased to the caller until
         `lease_now + lease`. Due-ness is on `now` (the business clock the rows were queued
-        with); claims are on `lease_now` (the wall clock, `now` when not given)."""
+        with); claims are on `lease_now` (the wall clock, `now` when not given). Unsolicited rows
+        that may not go now are re-dated instead of claimed (see the module docstring)."""
         lease_now = lease_now or now
         stmt = (select(outbox)
                 .where(outbox.c.status == "pending",
@@ -110,6 +210,7 @@ class SqlOutbox:
             # BEGIN IMMEDIATE transaction already serializes claimers.
             stmt = stmt.with_for_update(skip_locked=True)
         items = [_item_from_row(r) for r in (await self._conn.execute(stmt)).all()]
+        items = await self._contact_hours(items, now=now, lease_now=lease_now)
         if items:
             await self._conn.execute(update(outbox).where(outbox.c.id.in_([i.id for i in items]))
                                      .values(claimed_until=lease_now + lease))
