@@ -27,6 +27,10 @@ from bot.penalties.verbs import PenaltyCommands
 from bot.penalties.notices import PenaltyNotices
 from bot.roles import Roles
 from bot.pqrs.service import PqrService
+from bot.surveys.notices import SurveyNotices
+from bot.surveys.results import SurveyResults
+from bot.surveys.service import SurveyService
+from bot.surveys.verbs import SurveyVerbs
 from bot.review.notices import ReviewNotices
 from bot.review.service import ReviewRules, ReviewService
 from bot.review.verbs import ReviewCommands
@@ -45,6 +49,7 @@ if TYPE_CHECKING:       # the channel packages are imported only when a channel 
     from bot.ports import ChannelAdapter
     from bot.reports.files import StoredReportFiles
     from bot.sla.scheduler import Scheduler
+    from bot.surveys.campaigns import NpsCampaigns
     from channels.console.adapter import ConsoleChannel
     from channels.email.adapter import EmailChannel
     from channels.imap import Credentials, ImapChannel
@@ -73,6 +78,7 @@ class App:
     inbox_wake: asyncio.Event = field(default_factory=asyncio.Event)
     templates: TemplateStore | None = None      # config `templates.dir`
     review: ReviewService | None = None         # config `approval`: managers' decisions on answers
+    surveys: SurveyService | None = None        # config `surveys`: CSAT, answers, follow-ups
 
 
 def build(config: Config, *, db: Database | None = None, clock: Clock = system_clock) -> App:
@@ -104,14 +110,35 @@ def build(config: Config, *, db: Database | None = None, clock: Clock = system_c
     access = AccessService(database, roles, session_hours=config.web.session_hours)
     access_verbs = AccessVerbs(access, config.web.public_url, language=config.language).verbs()
     template_verbs = TemplateVerbs(templates, service, language=config.language).verbs()
+    results = SurveyResults(database, policy.calendar)
+    surveys = SurveyService(database, config, survey_notices(config), service, contracts, roles)
     commands = CommandHandler(service, roles, language=config.language,
                               extra_verbs=penalty_verbs | report_verbs | access_verbs | template_verbs
-                              | ReviewCommands(review, language=config.language).verbs(),
+                              | ReviewCommands(review, language=config.language).verbs()
+                              | SurveyVerbs(results, language=config.language).verbs(),
                               causes=config.causes, answers=TemplateAnswers(templates, service))
-    reports = ReportService(indicators, contracts, penalties, policy.calendar)
+    reports = ReportService(indicators, contracts, penalties, policy.calendar, surveys=results)
     return App(config=config, db=database, service=service, commands=commands, roles=roles, notifier=notifier,
                clock=clock, penalties=penalties, contracts=contracts, reports=reports, templates=templates,
-               review=review)
+               review=review, surveys=surveys)
+
+
+def survey_notices(config: Config) -> SurveyNotices:
+    """Survey links on the web's public URL; alerts to the managers, assignees and areas on the
+    channels that are enabled."""
+    from bot.sla.alerts import staff_destinations
+    ch = config.channels
+    enabled = {name for name, on in (("slack", ch.slack.enabled), ("telegram", ch.telegram.enabled),
+                                     ("email", ch.email.enabled)) if on}
+    return SurveyNotices(public_url=config.web.public_url, language=config.language,
+                         managers=tuple(config.roles.managers), staff=lambda who: staff_destinations(config, who),
+                         enabled=frozenset(enabled))
+
+
+def nps_campaigns(app: App) -> NpsCampaigns:
+    """`pqrbot survey nps send`."""
+    from bot.surveys.campaigns import NpsCampaigns
+    return NpsCampaigns(app.db, app.config, survey_notices(app.config), app.contracts)
 
 
 def review_notices(config: Config, calendar: BusinessCalendar) -> ReviewNotices:
@@ -141,10 +168,11 @@ def scheduler(app: App, *, holder: str | None = None, wall_clock: Clock = system
     """The scheduler with its jobs: SLA alerts and the digest, and the scheduled reports
     (`reports.schedule`), which wake the outbox worker when they queue rows."""
     from bot.reports.schedule import ScheduledReports
-    from bot.sla.scheduler import Scheduler
+    from bot.sla.scheduler import Job, Scheduler
     reports = ScheduledReports(app.db, app.config, app.reports, app.service.calendar, on_commit=app.outbox_wake.set)
+    jobs: list[Job] = [reports] + ([app.surveys] if app.surveys is not None else [])   # + the CSAT after closing
     return Scheduler(app.db, app.config, app.service, app.clock, holder=holder, wall_clock=wall_clock,
-                     jobs=[reports], review=review_notices(app.config, app.service.calendar))
+                     jobs=jobs, review=review_notices(app.config, app.service.calendar))
 
 
 def report_files(app: App) -> StoredReportFiles:
@@ -196,7 +224,7 @@ def web_channel(app: App) -> WebChannel:
                            access=access_service(app), roles=app.roles, clock=app.clock,
                            language=app.config.language, config=app.config.web, healthy=healthy,
                            causes=dict(app.config.causes), form_secret=os.environ.get("PQRBOT_WEB_SECRET"),
-                           templates=app.templates)
+                           templates=app.templates, surveys=app.surveys)
     return WebChannel(services)
 
 
@@ -273,7 +301,7 @@ def slack_channel(app: App) -> SlackChannel:
     from channels.slack import SlackChannel, SlackServices, SlackSettings
     services = SlackServices(commands=app.commands, pqrs=app.service, penalties=app.penalties, roles=app.roles,
                              clock=app.clock, language=app.config.language, report_files=report_files(app),
-                             review=app.review)
+                             review=app.review, surveys=app.surveys)
     return SlackChannel(services, SlackSettings.load(app.config.channels.slack))
 
 
@@ -311,7 +339,7 @@ def telegram_channel(app: App, *, token: str | None = None, webhook_secret: str 
         return TelegramFlow(app.service, support, app.clock, fetch=fetch, timeout=timeout, language=lang)
 
     services = TelegramServices(support=support, make_flow=make_flow, actions=actions, decisions=decisions,
-                                clock=app.clock, language=lang, answers=answers)
+                                clock=app.clock, language=lang, answers=answers, surveys=app.surveys)
     return TelegramChannel(services, cfg, token=token, webhook_secret=webhook_secret, poll_timeout=poll_timeout,
                            sweep_every=sweep_every, concurrency=concurrency or CONCURRENT_UPDATES)
 

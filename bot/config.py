@@ -416,8 +416,26 @@ class ContactHoursSettings(_Model):
         return v
 
 
+class CsatSurvey(_Model):
+    """The 1–5 rating asked once per PQR, `delay_hours` after it closes (bot.surveys)."""
+
+    enabled: bool = True
+    delay_hours: float = Field(2, ge=0, le=24 * 30)
+    valid_days: int = Field(14, ge=1, le=365)          # how long the survey link may be answered
+
+
+class NpsSurvey(_Model):
+    """NPS campaigns (`pqrbot survey nps send`): a contact is asked at most once per
+    `min_days_between` days."""
+
+    min_days_between: int = Field(90, ge=0, le=3650)
+    valid_days: int = Field(30, ge=1, le=365)
+
+
 class Surveys(_Model):
     contact_hours: ContactHoursSettings = ContactHoursSettings()
+    csat: CsatSurvey = CsatSurvey()
+    nps: NpsSurvey = NpsSurvey()
 
 
 class Approval(_Model):

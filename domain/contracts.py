@@ -47,9 +47,19 @@ class Contract:
 
 
 @dataclass(frozen=True)
+class Contact:
+    """A client's NPS contact (contract file `contacts`)."""
+
+    name: str | None = None
+    email: str | None = None
+    telegram_user: int | None = None
+
+
+@dataclass(frozen=True)
 class Client:
     """A company or control body. PQRs from its email domains, addresses or Telegram users fall
-    under its contract."""
+    under its contract. `contacts` are asked the NPS question (else `notify_emails`);
+    `account_area` is the area told of a detractor's answer."""
 
     name: str
     nit: str | None = None
@@ -59,10 +69,16 @@ class Client:
     telegram_users: tuple[int, ...] = ()
     contract: str | None = None
     notify_emails: tuple[str, ...] = ()
+    contacts: tuple[Contact, ...] = ()
+    account_area: str | None = None
 
     def contact_emails(self) -> tuple[str, ...]:
         """Where the client is told about penalty decisions."""
         return self.notify_emails or self.addresses
+
+    def survey_contacts(self) -> tuple[Contact, ...]:
+        """Who is asked the NPS question: `contacts`, else the `notify_emails`."""
+        return self.contacts or tuple(Contact(email=e) for e in self.notify_emails)
 
 
 @dataclass(frozen=True)

@@ -393,6 +393,97 @@ class InboxStore(Protocol):
                                 now: dt.datetime) -> None: ...
 
 
+@dataclass
+class SurveyRecord:
+    """One survey sent (storage `surveys`): a CSAT after a PQR closed, or an NPS of a campaign,
+    with its answer once given. `radicado`, `pqr_type` and `area` are read with it (the PQR's)."""
+
+    kind: str                              # csat | nps
+    contact: str                           # email:… | telegram:…
+    channel: str
+    destination: str
+    language: str
+    sent_at: dt.datetime
+    expires_at: dt.datetime
+    campaign: str | None = None
+    segment: str | None = None             # b2b | b2c
+    client: str | None = None
+    pqr_id: int | None = None
+    token_hash: str | None = None
+    id: int | None = None
+    answered_at: dt.datetime | None = None
+    score: int | None = None
+    comment: str | None = None
+    comment_until: dt.datetime | None = None
+    followup_pqr_id: int | None = None
+    radicado: str | None = None
+    pqr_type: str | None = None
+    area: str | None = None
+    assignee: str | None = None
+    followup_radicado: str | None = None
+
+
+@dataclass(frozen=True)
+class SurveyContact:
+    """A person who could be asked: `contact` the identity, where to reach them."""
+
+    contact: str
+    name: str
+    channel: str
+    destination: str
+    language: str
+    consent: str | None                     # where consent came from, or None
+
+
+class SurveyStore(Protocol):
+    """Surveys, their answers, and consent / opt-outs by contact (storage `surveys`,
+    `survey_contacts`)."""
+
+    async def add(self, survey: SurveyRecord) -> int:
+        """Store a new survey; its id (a second CSAT of one PQR violates a unique constraint)."""
+
+    async def get(self, survey_id: int) -> SurveyRecord | None: ...
+
+    async def by_token(self, token_hash: str) -> SurveyRecord | None: ...
+
+    async def csat_due(self, *, closed_from: dt.datetime, closed_before: dt.datetime,
+                       limit: int) -> builtins.list[str]:
+        """The radicados of PQRs closed in [closed_from, closed_before], still closed, and never
+        asked for a CSAT (a reopened and re-closed PQR that was asked is not asked again)."""
+
+    async def answer(self, survey_id: int, score: int, comment: str | None, *, now: dt.datetime,
+                     comment_until: dt.datetime | None = None) -> bool:
+        """Record the answer once: False when it was answered already or has expired."""
+
+    async def add_comment(self, survey_id: int, comment: str) -> bool:
+        """The comment after a score (Telegram); False when none was awaited."""
+
+    async def awaiting_comment(self, contact: str, *, now: dt.datetime) -> SurveyRecord | None:
+        """The survey of `contact` whose comment is awaited at `now`, if any."""
+
+    async def set_followup(self, survey_id: int, pqr_id: int) -> bool:
+        """Link the PQR filed from a detractor's answer; False when one is linked already."""
+
+    async def last_asked(self, contacts: Collection[str], kind: str) -> dict[str, dt.datetime]:
+        """The latest time each of `contacts` was sent a survey of `kind`."""
+
+    async def contact_flags(self, contacts: Collection[str]) -> dict[str, tuple[str | None, bool]]:
+        """Per stored contact: (consent source, opted out)."""
+
+    async def consent(self, contact: str, source: str, *, now: dt.datetime) -> None:
+        """Record consent (kept when already given); an opt-out stays in force."""
+
+    async def opt_out(self, contact: str, *, now: dt.datetime) -> bool:
+        """Record an opt-out; False when it was recorded already."""
+
+    async def b2c_contacts(self) -> builtins.list[SurveyContact]:
+        """Customers who had a PQR, with their consent as their PQRs show it (the web form's
+        habeas-data consent, the Telegram /start notice)."""
+
+    async def sent(self, kind: str, start: dt.datetime, end: dt.datetime) -> builtins.list[SurveyRecord]:
+        """The surveys of `kind` sent in [start, end), with their answers."""
+
+
 class UnitOfWork(Protocol):
     """`async with db.uow() as uow:` — everything rolls back unless `await uow.commit()`."""
 
@@ -443,6 +534,9 @@ class UnitOfWork(Protocol):
 
     @property
     def report_files(self) -> ReportFileStore: ...
+
+    @property
+    def surveys(self) -> SurveyStore: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -25,6 +25,7 @@ from storage.repositories.penalties import SqlContractStore, SqlPenaltyRepositor
 from storage.repositories.pqrs import DEFAULT_RADICADO_FORMAT, SqlPqrRepository
 from storage.repositories.report_files import SqlReportFiles
 from storage.repositories.scheduling import SqlLeases, SqlSlaAlerts
+from storage.repositories.surveys import SqlSurveys
 from storage.repositories.telegram import SqlTelegramStore
 from storage.sqlite_inline import InlineConnection, SqlConnection
 
@@ -90,6 +91,7 @@ class SqlUnitOfWork:
     access: SqlAccess
     inbox: SqlInbox
     report_files: SqlReportFiles
+    surveys: SqlSurveys
 
     def __init__(self, engine: AsyncEngine, *, readonly: bool = False, gate: WriteGate | None = None,
                  inline: Engine | None = None, tz: ZoneInfo = DEFAULT_TZ,
@@ -133,6 +135,7 @@ class SqlUnitOfWork:
         self.access = SqlAccess(conn)
         self.inbox = SqlInbox(conn)
         self.report_files = SqlReportFiles(conn)
+        self.surveys = SqlSurveys(conn)
         return self
 
     async def _connect(self) -> SqlConnection:

@@ -447,3 +447,43 @@ indicator_rollup = Table(
     Column("timezone", String(100), nullable=False),
     Column("built_at", UtcDateTime, nullable=False),
 )
+
+# -- satisfaction surveys (migration 0013; bot.surveys) ------------------------------------------
+
+# One row per survey sent: a CSAT after a PQR closed (one per PQR: the unique kind × pqr_id) or
+# an NPS of a campaign. The answer is kept on the row (single use: answered_at); the link's token
+# only as its sha256.
+surveys = Table(
+    "surveys", metadata,
+    Column("id", BigId, primary_key=True),
+    Column("kind", String(10), nullable=False),                 # csat | nps
+    Column("campaign", String(100)),
+    Column("segment", String(20)),                             # b2b | b2c
+    Column("client", String(200)),
+    Column("contact", String(400), nullable=False),            # email:… | telegram:…
+    Column("channel", String(40), nullable=False),
+    Column("destination", String(400), nullable=False),
+    Column("language", String(10), nullable=False),
+    Column("pqr_id", BigId, ForeignKey("pqrs.id", ondelete="SET NULL")),
+    Column("token_hash", String(64), unique=True),
+    Column("sent_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("answered_at", UtcDateTime),
+    Column("score", Integer),
+    Column("comment", Text),
+    Column("comment_until", UtcDateTime),                      # Telegram: the next message is the comment
+    Column("followup_pqr_id", BigId, ForeignKey("pqrs.id", ondelete="SET NULL")),
+    UniqueConstraint("kind", "pqr_id", name="uq_surveys_kind_pqr_id"),
+    Index("ix_surveys_contact_sent_at", "contact", "sent_at"),
+    Index("ix_surveys_answered_at", "answered_at"),
+    Index("ix_surveys_sent_at", "sent_at"),
+)
+
+# Consent and opt-outs by contact (an identity as in `surveys.contact`).
+survey_contacts = Table(
+    "survey_contacts", metadata,
+    Column("contact", String(400), primary_key=True),
+    Column("consent_source", String(40)),
+    Column("consented_at", UtcDateTime),
+    Column("opted_out_at", UtcDateTime),
+)

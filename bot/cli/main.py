@@ -18,6 +18,7 @@ from bot.cli import inbox as inbox_cli
 from bot.cli import penalties as penalty_cli
 from bot.cli import reports as reports_cli
 from bot.cli import review as review_cli
+from bot.cli import surveys as surveys_cli
 from bot.cli import templates as templates_cli
 from bot.cli import tokens as tokens_cli
 from bot.cli.output import (CLI_ACTOR, Parser, Refused, cli_log, email_arg, instant_arg, integer_arg, language,
@@ -109,6 +110,7 @@ def parser(lang: str = "es") -> argparse.ArgumentParser:
     tokens_cli.add_parsers(sub, lang)
     inbox_cli.add_parsers(sub, lang)
     templates_cli.add_parsers(sub)
+    surveys_cli.add_parsers(sub, lang)
     doctor_cli.add_parser(sub)
 
     console = sub.add_parser("console", help="a local chat with the /pqr grammar")
@@ -219,6 +221,7 @@ async def _dispatch(app: App, args: argparse.Namespace) -> None:
         "db": _db_upgrade, "pqr": _pqr, "digest": _digest, "console": _console, "outbox": _outbox,
         "penalty": penalty_cli.penalty, "report": reports_cli.report, "contracts": contracts_cli.contracts,
         "token": tokens_cli.tokens, "inbox": inbox_cli.inbox, "templates": templates_cli.templates,
+        "survey": surveys_cli.survey,
     }
     try:
         await app.db.upgrade()

@@ -68,6 +68,8 @@ def add_parsers(reports: Any, lang: str = "es") -> None:
     m = reports.add_parser("monthly", help="the consolidated monthly report for top management")
     m.add_argument("--month", required=True, type=_period_arg(lang, months_only=True), help="YYYY-MM")
     _files(m)
+    from bot.cli.surveys import add_report_parsers
+    add_report_parsers(reports, _date_arg(lang))          # report nps | csat
 
 
 async def report(app: App, args: argparse.Namespace) -> None:
@@ -75,6 +77,10 @@ async def report(app: App, args: argparse.Namespace) -> None:
     if args.report_command == "penalties":
         from bot.cli.penalties import report as penalties
         await penalties(app, args)
+        return
+    if args.report_command in ("nps", "csat"):
+        from bot.cli.surveys import report as surveys
+        await surveys(app, args)
         return
     lang = language(app.config.language)
     reports = app.reports

@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from domain.contracts import Area, Client, Contract, ContractRegistry, PenaltyClause, Segment
+from domain.contracts import Area, Client, Contact, Contract, ContractRegistry, PenaltyClause, Segment
 from domain.errors import InvalidInput
 from domain.penalty import PenaltyCategory, parse_amount, parse_currency
 from domain.pqr_types import PqrType
@@ -82,6 +82,19 @@ class ContractSpec(_Model):
     penalties: tuple[ClauseSpec, ...] = ()
 
 
+class ContactSpec(_Model):
+    name: str | None = None
+    email: str | None = None
+    telegram_user: int | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str | None) -> str | None:
+        if v is not None and "@" not in v:
+            raise ValueError(f"not an email address: {v}")
+        return v.strip().lower() if v else None
+
+
 class ClientSpec(_Model):
     name: str = Field(min_length=1)
     nit: str | None = None
@@ -90,6 +103,8 @@ class ClientSpec(_Model):
     addresses: tuple[str, ...] = ()
     telegram_users: tuple[int, ...] = ()
     notify_emails: tuple[str, ...] = ()
+    contacts: tuple[ContactSpec, ...] = ()
+    account_area: str | None = None
     contract: ContractSpec | None = None
 
     @field_validator("addresses", "notify_emails")
@@ -167,7 +182,9 @@ def parse_documents(docs: list[tuple[str, Any]]) -> ContractRegistry:
                 contracts.append(contract)
             clients.append(Client(name=c.name, nit=c.nit, segment=c.segment, email_domains=c.email_domains,
                                   addresses=c.addresses, telegram_users=c.telegram_users,
-                                  contract=contract.name if contract else None, notify_emails=c.notify_emails))
+                                  contract=contract.name if contract else None, notify_emails=c.notify_emails,
+                                  contacts=tuple(Contact(x.name, x.email, x.telegram_user) for x in c.contacts),
+                                  account_area=c.account_area))
         for i, a in enumerate(f.areas):
             unique("area", a.name, f"{source}: areas.{i}")
             areas.append(Area(name=a.name, slack_channel=a.slack_channel, slack_user=a.slack_user,

@@ -308,17 +308,70 @@ class ReportDelivery(BasePayload):
     files: list[ReportFileRef] = Field(min_length=1)
 
 
+# -- satisfaction surveys (bot.surveys) ---------------------------------------------------------
+
+class SurveyRequest(BasePayload):
+    """A survey to a customer or a client contact; unsolicited (it waits for the contact hours).
+    `text` is the question in plain text; email carries `url` (the survey page, `/encuesta/…`)
+    and `optout_url`; Telegram draws buttons `low`…`high` whose data names `survey_id`."""
+
+    survey_id: int
+    language: str
+    subject: str
+    text: str
+    low: int
+    high: int
+    url: str | None = None
+    optout_url: str | None = None
+    auto_submitted: bool = True
+
+
+class SurveyCsat(SurveyRequest):
+    """The 1–5 rating after a PQR closed (`radicado`)."""
+
+    kind: Literal["survey_csat"] = "survey_csat"
+    radicado: str | None = None
+
+
+class SurveyNps(SurveyRequest):
+    """The 0–10 question of an NPS campaign (`client`: the company it is worded for)."""
+
+    kind: Literal["survey_nps"] = "survey_nps"
+    campaign: str | None = None
+    client: str | None = None
+
+
+class SurveyAlert(BasePayload):
+    """To staff: a low CSAT (`alert` = low_csat, with a button that reopens `radicado`) or an NPS
+    detractor (`alert` = detractor, with a button that files a PQR from the answer). `comment`
+    is the customer's own text, escaped by each renderer."""
+
+    kind: Literal["survey_alert"] = "survey_alert"
+    alert: Literal["low_csat", "detractor"]
+    survey_id: int
+    score: int
+    comment: str | None
+    contact: str
+    client: str | None = None
+    radicado: str | None = None
+    language: str
+    subject: str
+    text: str
+    action: DecisionAction | None = None
+
+
 OutboxPayload = Annotated[
     Union[Ack, Extension, Reply, Closing, Triage, Followup, Alert, Digest, OutboxDead,
           PenaltyEvidenceRequest, PenaltyDecision, PenaltyClientNotice, PenaltyPaymentAuthorization,
-          ReportDelivery, AnswerReview],
+          ReportDelivery, AnswerReview, SurveyCsat, SurveyNps, SurveyAlert],
     Field(discriminator="kind")]
 
 PAYLOADS: TypeAdapter[OutboxPayload] = TypeAdapter(OutboxPayload)
 KINDS: tuple[type[BasePayload], ...] = (
     Ack, Extension, Reply, Closing, Triage, Followup, Alert, Digest, OutboxDead,
     PenaltyEvidenceRequest, PenaltyDecision, PenaltyClientNotice, PenaltyPaymentAuthorization, ReportDelivery,
-    AnswerReview)
+    AnswerReview, SurveyCsat, SurveyNps, SurveyAlert)
+SURVEY_KINDS = ("survey_csat", "survey_nps")    # unsolicited: held for the contact hours (bot.outbox)
 
 
 class InvalidPayload(ValueError):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from bot.contracts.service import ContractService
 from bot.penalties.report import PenaltyReport, report_json
@@ -23,15 +23,26 @@ from storage.ports import IndicatorSlice
 TREND_PERIODS = 5      # how many periods before the report's own the trend shows
 
 
+class NpsSource(Protocol):
+    async def nps_summary(self, start: dt.date, end: dt.date, segment: str | None = None) -> dict[str, Any] | None:
+        """{sent, responses, response_rate_pct, promoters, passives, detractors, nps}, or None."""
+
+
 class ReportService:
     """Client and monthly reports."""
 
     def __init__(self, indicators: IndicatorService, contracts: ContractService, penalties: PenaltyService,
-                 calendar: BusinessCalendar) -> None:
+                 calendar: BusinessCalendar, *, surveys: NpsSource | None = None) -> None:
         self.indicators = indicators
         self.contracts = contracts
         self.penalties = penalties
         self.calendar = calendar
+        self.surveys = surveys            # the NPS block (bot.surveys.results); None: "nps" is null
+
+    async def _nps(self, period: Period, segment: str | None = None) -> dict[str, Any] | None:
+        if self.surveys is None:
+            return None
+        return await self.surveys.nps_summary(period.start, period.end, segment)
 
     def _iso(self, instant: dt.datetime | None) -> str | None:
         return self.calendar.local(instant).isoformat() if instant is not None else None
@@ -80,7 +91,7 @@ class ReportService:
         return {"client": client.name, "period": period.label, "from": period.start.isoformat(),
                 "to": period.end.isoformat(), "targets": targets, "ans_compliance_pct": kpis["ans_compliance_pct"],
                 "breaches": breaches, "penalties": await self._client_penalties(client.name, period),
-                "kpis": kpis, "nps": None, "trend": trend}
+                "kpis": kpis, "nps": await self._nps(period, f"client:{client.name}"), "trend": trend}
 
     async def _client_penalties(self, client: str, period: Period) -> dict[str, Any]:
         """The client's penalties registered in the period: count, amount per currency, by status."""
@@ -119,4 +130,4 @@ class ReportService:
         return {"month": period.label, "from": period.start.isoformat(), "to": period.end.isoformat(),
                 "kpis": kpis, "clients": clients,
                 "incidences": await self.indicators.incidences(period.start, period.end),
-                "penalties": summary, "nps": None}
+                "penalties": summary, "nps": await self._nps(period)}

@@ -27,7 +27,8 @@ def render(reply: Reply) -> str:
 
 
 def _text(payload: payloads.CustomerMessage | payloads.Followup | payloads.Alert | payloads.Digest
-          | payloads.OutboxDead | payloads.PenaltyNotice | payloads.AnswerReview) -> str:
+          | payloads.OutboxDead | payloads.PenaltyNotice | payloads.AnswerReview | payloads.SurveyRequest
+          | payloads.SurveyAlert) -> str:
     return payload.text
 
 
@@ -40,7 +41,8 @@ TEXTS: dict[type[payloads.BasePayload], Callable[[Any], str]] = {
     kind: _text for kind in (payloads.Ack, payloads.Extension, payloads.Reply, payloads.Closing, payloads.Followup,
                              payloads.Alert, payloads.Digest, payloads.OutboxDead, payloads.PenaltyEvidenceRequest,
                              payloads.PenaltyDecision, payloads.PenaltyClientNotice,
-                             payloads.PenaltyPaymentAuthorization, payloads.AnswerReview)}
+                             payloads.PenaltyPaymentAuthorization, payloads.AnswerReview, payloads.SurveyCsat,
+                             payloads.SurveyNps, payloads.SurveyAlert)}
 
 
 class ConsoleChannel:

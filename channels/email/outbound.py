@@ -20,7 +20,9 @@ import aiosmtplib
 from bot.config import Relay
 from bot.ports.payloads import (Ack, Alert, AnswerReview, BasePayload, Closing, CustomerMessage, Digest, Extension, Followup,
                                  OutboxDead, OutboxPayload, PenaltyClientNotice, PenaltyDecision,
-                                 PenaltyEvidenceRequest, PenaltyPaymentAuthorization, Reply, ReportDelivery)
+                                 PenaltyEvidenceRequest, PenaltyPaymentAuthorization, Reply, ReportDelivery,
+                                 SurveyAlert, SurveyCsat, SurveyNps)
+from bot.i18n import t
 from bot.ports import ChannelError, Permanent, Retryable
 from bot.ports.files import ReportFileMissing, ReportFiles, load_report_files
 from domain.files import FileData
@@ -132,6 +134,22 @@ def _report(p: ReportDelivery) -> Mail:
     return Mail(subject=p.subject, text=p.text, language=p.language, auto_submitted=True)
 
 
+def _survey(p: SurveyCsat | SurveyNps) -> Mail:
+    """The question with the link to the survey page (only its POST records an answer, so a
+    scanner that follows the link answers nothing) and the opt-out link."""
+    lines = [p.text, ""]
+    if p.url:
+        lines.append(t(p.language, "survey.email_link", url=p.url))
+    if p.optout_url:
+        lines += ["", t(p.language, "survey.email_optout", url=p.optout_url)]
+    return Mail(subject=p.subject, text="\n".join(lines), radicado=getattr(p, "radicado", None),
+                language=p.language, auto_submitted=True)
+
+
+def _survey_alert(p: SurveyAlert) -> Mail:
+    return Mail(subject=p.subject, text=p.text, radicado=p.radicado, language=p.language, auto_submitted=True)
+
+
 def _unknown(p: BasePayload) -> Mail:
     raise Permanent(f"email: no renderer for outbox kind {p.kind!r}")
 
@@ -140,7 +158,8 @@ RENDERERS: dict[type[BasePayload], Callable[[Any], Mail]] = {
     Ack: _customer, Extension: _customer, Reply: _customer, Closing: _customer, Followup: _followup,
     Alert: _alert, Digest: _digest, OutboxDead: _dead, PenaltyEvidenceRequest: _penalty,
     PenaltyDecision: _penalty, PenaltyClientNotice: _penalty, PenaltyPaymentAuthorization: _penalty,
-    ReportDelivery: _report, AnswerReview: _answer_review,
+    ReportDelivery: _report, AnswerReview: _answer_review, SurveyCsat: _survey, SurveyNps: _survey,
+    SurveyAlert: _survey_alert,
 }
 
 

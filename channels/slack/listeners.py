@@ -29,6 +29,7 @@ from channels.slack.mrkdwn import escape, identity
 from channels.slack.penalties import SlackPenalties
 from channels.slack.review import SlackReview
 from channels.slack.services import SlackServices
+from channels.slack.surveys import SlackSurveys
 
 log = logging.getLogger(__name__)
 CARD_ACTION = re.compile(r"^pqr\.(take|show|reply)$")
@@ -62,6 +63,7 @@ class SlackListeners:
         self.lang = services.commands.lang
         self.penalties = SlackPenalties(services, client)
         self.review = SlackReview(services, client)
+        self.surveys = SlackSurveys(services.surveys, client, lang=self.lang, clock=services.clock)
 
     def register(self, bolt: AsyncApp) -> None:
         bolt.use(self.once)
@@ -73,6 +75,7 @@ class SlackListeners:
         bolt.view(modals.REPLY)(self.on_reply)
         self.penalties.register(bolt)          # Aprobar / Rechazar and the reason modal
         self.review.register(bolt)             # answers: Aprobar / Devolver and the comment modal
+        self.surveys.register(bolt)            # survey alerts: reopen / file a PQR
 
     # -- middleware -----------------------------------------------------------------------------
     async def once(self, body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> BoltResponse | None:

@@ -15,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from channels.slack.services import SlackServices
 from bot.ports.payloads import (Alert, AnswerReview, BasePayload, Digest, Followup, OutboxDead, OutboxPayload, PenaltyClientNotice,
                                  PenaltyDecision, PenaltyEvidenceRequest, PenaltyPaymentAuthorization, ReportDelivery,
-                                 Triage)
+                                 SurveyAlert, Triage)
 from bot.ports.files import ReportFileMissing, load_report_files
 from bot.penalties.cards import PenaltyCard
 from bot.review.cards import ReviewCard
@@ -26,6 +26,7 @@ from channels.slack.blocks import TEXT_LIMIT, digest_message, triage_message
 from channels.slack.mrkdwn import clip, escape
 from channels.slack.penalties import card_message
 from channels.slack.review import card_message as review_card_message
+from channels.slack.surveys import alert_message
 
 # Errors that a later attempt can get past; every other `ok: false` is permanent.
 RETRYABLE_ERRORS = frozenset({"ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable",
@@ -158,6 +159,11 @@ async def _report(sender: SlackSender, payload: ReportDelivery) -> Upload:
                   comment=clip(escape(payload.text), TEXT_LIMIT))
 
 
+async def _survey_alert(sender: SlackSender, payload: SurveyAlert) -> dict[str, Any]:
+    """A low CSAT or an NPS detractor, with its reopen / file-a-PQR button."""
+    return alert_message(payload)
+
+
 async def _unknown(sender: SlackSender, payload: Any) -> dict[str, Any]:
     """Customer messages never go to Slack; any kind without a renderer fails loudly."""
     raise Permanent(f"slack: no renderer for outbox kind {payload.kind!r}")
@@ -167,4 +173,5 @@ RENDERERS: dict[type[BasePayload], Callable[[SlackSender, Any], Awaitable[dict[s
     Triage: _triage, Followup: _notice, Alert: _plain, Digest: _digest, OutboxDead: _plain,
     PenaltyEvidenceRequest: _notice, PenaltyDecision: _penalty_decision, PenaltyClientNotice: _notice,
     PenaltyPaymentAuthorization: _notice, ReportDelivery: _report, AnswerReview: _answer_review,
+    SurveyAlert: _survey_alert,
 }

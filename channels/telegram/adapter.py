@@ -20,7 +20,7 @@ from bot.config import TelegramChannel as TelegramConfig
 from bot.conversation.manager_actions import ManagerPress
 from bot.conversation.model import FileRef, Kind, Say
 from bot.i18n import language_of, t
-from bot.ports.payloads import Ack, AnswerReview, OutboxPayload, PenaltyDecision
+from bot.ports.payloads import Ack, AnswerReview, OutboxPayload, PenaltyDecision, SurveyCsat, SurveyNps
 from bot.ports import Permanent
 from domain.attachments import FileRefusal, FileRefused
 from channels.telegram import outbound, polling, webhook
@@ -30,6 +30,7 @@ from channels.telegram.polling import ALLOWED_UPDATES, ChatLocks, Unreadable
 from channels.telegram.review import TelegramReview
 from channels.telegram.render import html_of
 from channels.telegram.services import TelegramServices
+from channels.telegram.surveys import TelegramSurveys
 
 log = logging.getLogger(__name__)
 MAX_UPDATE_ATTEMPTS = 3
@@ -72,6 +73,8 @@ class TelegramChannel:
         self.penalties = TelegramPenalties(services.decisions, self.application)   # Aprobar / Rechazar
         self.review = (TelegramReview(services.answers, self.application)           # Aprobar / Devolver
                        if services.answers is not None else None)
+        self.surveys = (TelegramSurveys(services.surveys, self.application.bot)     # score buttons, comment
+                        if services.surveys is not None else None)
         self.webhook_port: int | None = None
         self._failed: set[int] = set()
         self._chats = ChatLocks()
@@ -168,6 +171,8 @@ class TelegramChannel:
         if await self.penalties.consume(inbound):      # a manager's reason for a penalty decision
             return
         if self.review is not None and await self.review.consume(inbound):   # a returned answer's comment
+            return
+        if self.surveys is not None and await self.surveys.consume(inbound):  # a survey's score or comment
             return
         says = await self.flow.handle(inbound)
         for say in says:
@@ -317,6 +322,8 @@ class TelegramChannel:
             return await self.penalties.send(chat_id, payload)
         if isinstance(payload, AnswerReview) and self.review is not None:
             return await self.review.send(chat_id, payload)
+        if isinstance(payload, (SurveyCsat, SurveyNps)) and self.surveys is not None:
+            return await self.surveys.send(chat_id, payload)       # the question with its score buttons
         kind, radicado = payload.kind, payload.about
         if isinstance(payload, Ack) and radicado and await self.support.answered_in_chat(radicado):
             return None          # the conversation already gave the radicado in this chat

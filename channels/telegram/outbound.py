@@ -11,7 +11,8 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.i18n import t
 from bot.ports.payloads import (Ack, Alert, BasePayload, Closing, Digest, Extension, Followup, OutboxDead, OutboxPayload,
-                                 PenaltyClientNotice, PenaltyEvidenceRequest, PenaltyPaymentAuthorization, Reply)
+                                 PenaltyClientNotice, PenaltyEvidenceRequest, PenaltyPaymentAuthorization, Reply,
+                                 SurveyAlert, SurveyCsat, SurveyNps)
 from bot.ports import ChannelError, Permanent, Retryable
 
 TEXT_LIMIT = 4096
@@ -66,6 +67,16 @@ def _digest(payload: Digest) -> Rendered:
     return _split(payload.text or payload.subject or ""), None
 
 
+def _survey(payload: SurveyCsat | SurveyNps) -> Rendered:
+    """The question; its score buttons are added by channels.telegram.surveys."""
+    text = f"{payload.text}\n\n{t(payload.language, 'survey.tg_hint')}"
+    return _message(text, subject=payload.subject, language=payload.language)
+
+
+def _survey_alert(payload: SurveyAlert) -> Rendered:
+    return _message(payload.text, subject=payload.subject, language=payload.language)
+
+
 def _unknown(payload: BasePayload) -> Rendered:
     raise Permanent(f"telegram: no renderer for outbox kind {payload.kind!r}")
 
@@ -73,7 +84,7 @@ def _unknown(payload: BasePayload) -> Rendered:
 RENDERERS: dict[type[BasePayload], Callable[[Any], Rendered]] = {
     Ack: _customer, Extension: _customer, Reply: _reply, Closing: _closing, Followup: _notice, Alert: _plain,
     Digest: _digest, OutboxDead: _plain, PenaltyEvidenceRequest: _notice, PenaltyClientNotice: _notice,
-    PenaltyPaymentAuthorization: _notice,
+    PenaltyPaymentAuthorization: _notice, SurveyCsat: _survey, SurveyNps: _survey, SurveyAlert: _survey_alert,
 }
 
 

@@ -13,6 +13,7 @@ from bot.conversation.manager_actions import ManagerActions
 from bot.conversation.model import FetchFile
 from bot.conversation.penalty_decisions import TelegramPenaltyDecisions
 from bot.conversation.support import TelegramSupport
+from channels.telegram.surveys import SurveyAnswers
 
 
 @dataclass(frozen=True)
@@ -26,3 +27,4 @@ class TelegramServices:
     clock: Clock
     language: str
     answers: TelegramAnswerDecisions | None = None     # answer approval: Aprobar / Devolver
+    surveys: SurveyAnswers | None = None                # survey score buttons and the comment after them

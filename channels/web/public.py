@@ -41,8 +41,10 @@ from bot.i18n import CATALOGUES, t, tn
 from bot.i18n.formats import format_file_size
 from bot.pqrs.web_filing import (ACCEPTED, ACCEPTED_LIST, PublicView, WebFiled, WebFilingService, WebSubmission,
                                  check_files, file_problem_line, typed)
+from bot.surveys.service import SurveyView
 from channels.web.pages import client_ip, error_page, language, render
 from channels.web.services import WebServices
+from domain.surveys import SurveyError
 from domain.customer import is_email_address
 from domain.errors import InvalidInput
 from domain.files import FileData
@@ -253,6 +255,79 @@ def routes(services: WebServices) -> APIRouter:
             return error_page(lang, 400, t(lang, "web.public.unreadable"))
         try:
             return await lookup(request, lang, _field(form, "radicado"), _field(form, "email"))
+        finally:
+            await form.close()
+
+    # -- the survey page: only its POST records (a scanner following the mailed link records nothing)
+    def survey_page(request: Request, token: str, view: SurveyView | None, *, status: int = 200,
+                    **values: Any) -> HTMLResponse:
+        asked = request.query_params.get("lang", "").lower()
+        lang = asked if asked in CATALOGUES else (view.language if view else services.language)
+        if view is not None and view.state and not values.get("done") and not values.get("optout"):
+            values.setdefault("notice", t(lang, f"survey.{view.state}"))
+            status = 410
+        values.setdefault("action", f"/encuesta/{token}")
+        return render("public/survey.html", lang, status=status, here="/encuesta", view=view,
+                      token=tokens.issue(services.clock()), **values)
+
+    async def survey_of(request: Request, token: str) -> SurveyView | Response:
+        view = await services.surveys.view(token, services.clock()) if services.surveys else None
+        if view is None:
+            lang = language(request, services.language)
+            return error_page(lang, 404, t(lang, "survey.not_found"))
+        return view
+
+    @router.get("/encuesta/{token}", response_class=HTMLResponse)
+    async def survey(request: Request, token: str) -> Response:
+        view = await survey_of(request, token)
+        return view if isinstance(view, Response) else survey_page(request, token, view)
+
+    @router.post("/encuesta/{token}", response_class=HTMLResponse)
+    async def answer_survey(request: Request, token: str) -> Response:
+        view = await survey_of(request, token)
+        if isinstance(view, Response) or services.surveys is None:
+            return view if isinstance(view, Response) else error_page(services.language, 404, "")
+        form = await read_form(request)
+        if form is None:
+            return error_page(view.language, 400, t(view.language, "web.public.unreadable"))
+        now = services.clock()
+        try:
+            if tokens.nonce(_field(form, "nonce"), now) is None:       # CSRF: a form this site issued
+                return survey_page(request, token, view, status=400, notice=t(view.language, "survey.form_expired"))
+            score = _field(form, "score").strip()
+            if not score.isdigit() or len(score) > 2:
+                return survey_page(request, token, view, status=422, notice=t(view.language, "survey.bad_score"))
+            try:
+                done = await services.surveys.submit(token, int(score), _field(form, "comment"), now)
+            except SurveyError as exc:
+                status = {"not_found": 404, "bad_score": 422}.get(exc.code, 410)
+                view = await services.surveys.view(token, now) or view
+                return survey_page(request, token, view, status=status, notice=t(view.language, f"survey.{exc.code}"))
+            return survey_page(request, token, done, done=True)
+        finally:
+            await form.close()
+
+    @router.get("/encuesta/{token}/baja", response_class=HTMLResponse)
+    async def optout_form(request: Request, token: str) -> Response:
+        view = await survey_of(request, token)
+        return view if isinstance(view, Response) else survey_page(request, token, view, optout=True,
+                                                                    action=f"/encuesta/{token}/baja")
+
+    @router.post("/encuesta/{token}/baja", response_class=HTMLResponse)
+    async def optout(request: Request, token: str) -> Response:
+        view = await survey_of(request, token)
+        if isinstance(view, Response) or services.surveys is None:
+            return view if isinstance(view, Response) else error_page(services.language, 404, "")
+        form = await read_form(request)
+        if form is None:
+            return error_page(view.language, 400, t(view.language, "web.public.unreadable"))
+        try:
+            now = services.clock()
+            if tokens.nonce(_field(form, "nonce"), now) is None:
+                return survey_page(request, token, view, status=400, optout=True, action=f"/encuesta/{token}/baja",
+                                   notice=t(view.language, "survey.form_expired"))
+            await services.surveys.opt_out_token(token, now)
+            return survey_page(request, token, view, optout=True, optout_done=True)
         finally:
             await form.close()
 

@@ -14,6 +14,7 @@ from bot.penalties.service import PenaltyService
 from bot.pqrs.service import PqrService
 from bot.reports.service import ReportService
 from bot.roles import Roles
+from bot.surveys.service import SurveyService
 from bot.templates.store import TemplateStore
 
 
@@ -34,3 +35,4 @@ class WebServices:
     causes: dict[str, str] = field(default_factory=dict)
     form_secret: str | None = None      # PQRBOT_WEB_SECRET: signs the public form's tokens
     templates: TemplateStore | None = None   # the answer templates the PQR page offers
+    surveys: SurveyService | None = None     # /encuesta/{token}: the survey page and the opt-out

@@ -11,7 +11,7 @@ import pytest
 
 from bot.i18n import t
 from bot.ports.payloads import (CUSTOMER_MESSAGES, KINDS, Ack, Alert, Digest, PenaltyDecision, Reply, ReportDelivery,
-                                 Triage, parse)
+                                 SurveyAlert, SurveyCsat, SurveyNps, Triage, parse)
 from bot.ports import Permanent
 from channels.console.adapter import TEXTS, ConsoleChannel
 from channels.email import outbound as email
@@ -27,7 +27,8 @@ def test_the_tables_cover_every_kind_each_channel_is_sent() -> None:
     assert set(email.RENDERERS) == set(KINDS) - {Triage}                     # the triage card is Slack's
     # the card: channels.telegram.penalties; scheduled reports go to email and Slack only
     assert set(telegram.RENDERERS) == set(KINDS) - {Triage, PenaltyDecision, ReportDelivery}
-    assert set(slack.RENDERERS) == set(KINDS) - set(CUSTOMER_MESSAGES.values())  # customers are never on Slack
+    assert set(slack.RENDERERS) == set(KINDS) - set(CUSTOMER_MESSAGES.values()) - {  # customers are never on Slack
+        SurveyCsat, SurveyNps}
     assert set(TEXTS) == set(KINDS) - {Triage, ReportDelivery}
 
 
@@ -74,3 +75,24 @@ async def test_slack_and_console_refuse_a_kind_they_have_no_renderer_for() -> No
     assert "hola" in out.getvalue()
     with pytest.raises(Permanent, match="console: no renderer for outbox kind 'triage'"):
         await console.send("console:dev", Triage(radicado=RAD))
+
+
+async def test_survey_kinds_render_with_links_buttons_and_escaped_comments() -> None:
+    csat = SurveyCsat(survey_id=7, language="es", subject="[R] ¿Cómo le atendimos?", text="¿Qué tan <satisfecho>?",
+                      low=1, high=5, url="http://x/encuesta/T", optout_url="http://x/encuesta/T/baja", radicado=RAD)
+    msg = email.build_message(csat, destination="ana@example.co", from_address="pqr@pqr.example.co")
+    body = msg.get_content()
+    assert "http://x/encuesta/T\n" in body and "http://x/encuesta/T/baja" in body
+    assert msg["Auto-Submitted"] == "auto-replied"
+    texts, mode = telegram.render(csat)
+    assert mode == "HTML" and "&lt;satisfecho&gt;" in texts[0]
+    from channels.telegram.surveys import keyboard, parse as parse_press
+    rows = keyboard(SurveyNps(survey_id=9, language="es", subject="s", text="q", low=0, high=10)).inline_keyboard
+    assert [b.text for row in rows for b in row] == [str(n) for n in range(11)]
+    assert parse_press(rows[1][4].callback_data) == (9, 10) and parse_press("c:sv:x:1") is None
+    alert = SurveyAlert(alert="detractor", survey_id=9, score=3, comment="<@U1> *malo*", contact="email:a@b.co",
+                        language="es", subject="NPS", text="Por qué: <@U1> *malo*",
+                        action={"action": "survey_followup", "value": "9", "label": "Radicar"})  # type: ignore[arg-type]
+    sent = await slack.RENDERERS[SurveyAlert](None, alert)  # type: ignore[arg-type]
+    assert isinstance(sent, dict) and "<@U1>" not in sent["text"] and "&lt;@U1&gt;" in sent["blocks"][1]["text"]["text"]
+    assert sent["blocks"][2]["elements"][0]["action_id"] == "pqr.survey_followup"

@@ -12,8 +12,8 @@ import pytest
 
 from bot.ports.payloads import (KINDS, Ack, Alert, AnswerReview, BasePayload, Closing, Digest, Extension, Followup,
                                  InvalidPayload, OutboxDead, PenaltyClientNotice, PenaltyDecision,
-                                 PenaltyEvidenceRequest, PenaltyPaymentAuthorization, Reply, ReportDelivery, Triage,
-                                 parse)
+                                 PenaltyEvidenceRequest, PenaltyPaymentAuthorization, Reply, ReportDelivery,
+                                 SurveyAlert, SurveyCsat, SurveyNps, Triage, parse)
 from bot.penalties.notices import PenaltyNotices
 from bot.pqrs.followups import followup_notices
 from bot.pqrs.notices import Notifier
@@ -115,6 +115,19 @@ STORED: dict[str, tuple[type[BasePayload], dict[str, Any]]] = {
                     {"action": "answer_return", "value": f"{RAD}:1", "label": "Devolver"}],
         "subject": f"[{RAD}] Respuesta por aprobar (Queja)", "text": "Respuesta final por aprobar",
         "auto_submitted": True}),
+    "survey_csat": (SurveyCsat, {
+        "kind": "survey_csat", "survey_id": 3, "language": "es", "subject": f"[{RAD}] ¿Cómo le atendimos?",
+        "text": "¿Qué tan satisfecho quedó?", "low": 1, "high": 5, "url": "http://127.0.0.1:8080/encuesta/T",
+        "optout_url": "http://127.0.0.1:8080/encuesta/T/baja", "radicado": RAD}),
+    "survey_nps": (SurveyNps, {
+        "kind": "survey_nps", "survey_id": 4, "language": "es", "subject": "¿Recomendaría a nuestra empresa?",
+        "text": "¿Qué tan probable es…?", "low": 0, "high": 10, "campaign": "nps-2026-12-21-b2b-abc123",
+        "client": "Cliente S.A."}),
+    "survey_alert": (SurveyAlert, {
+        "kind": "survey_alert", "alert": "detractor", "survey_id": 4, "score": 3, "comment": "Lentos",
+        "contact": "email:compras@cliente.example.co", "client": "Cliente S.A.", "language": "es",
+        "subject": "NPS: detractor (3/10) · Cliente S.A.", "text": "Por qué: Lentos",
+        "action": {"action": "survey_followup", "value": "4", "label": "Radicar una PQR"}}),
 }
 
 
