@@ -24,7 +24,8 @@ Rendered = tuple[list[str], str | None]     # the message texts and their parse 
 def render(payload: OutboxPayload) -> Rendered:
     """The message texts for a payload and their parse mode (HTML, or None for plain text), from
     the function `RENDERERS` has for its kind; Permanent for a kind it has none for. (A
-    "penalty_decision" is a card with a keyboard: channels.telegram.penalties sends it.)"""
+    "penalty_decision" and an "answer_review" are cards with a keyboard: channels.telegram.penalties
+    and channels.telegram.review send them.)"""
     return RENDERERS.get(type(payload), _unknown)(payload)
 
 

@@ -10,8 +10,8 @@ import io
 import pytest
 
 from bot.i18n import t
-from bot.ports.payloads import (CUSTOMER_MESSAGES, KINDS, Ack, Alert, Digest, PenaltyDecision, Reply, ReportDelivery,
-                                 SurveyAlert, SurveyCsat, SurveyNps, Triage, parse)
+from bot.ports.payloads import (CUSTOMER_MESSAGES, KINDS, Ack, Alert, AnswerReview, Digest, PenaltyDecision, Reply,
+                                 ReportDelivery, SurveyAlert, SurveyCsat, SurveyNps, Triage, parse)
 from bot.ports import Permanent
 from channels.console.adapter import TEXTS, ConsoleChannel
 from channels.email import outbound as email
@@ -25,8 +25,9 @@ FIRST_DIGEST = {"kind": "digest", "subject": "Resumen de ANS 2026-12-18", "text"
 
 def test_the_tables_cover_every_kind_each_channel_is_sent() -> None:
     assert set(email.RENDERERS) == set(KINDS) - {Triage}                     # the triage card is Slack's
-    # the card: channels.telegram.penalties; scheduled reports go to email and Slack only
-    assert set(telegram.RENDERERS) == set(KINDS) - {Triage, PenaltyDecision, ReportDelivery}
+    # cards with keyboards are sent by their own modules (channels.telegram.penalties, .review), not
+    # from the table; scheduled reports go to email and Slack only
+    assert set(telegram.RENDERERS) == set(KINDS) - {Triage, PenaltyDecision, AnswerReview, ReportDelivery}
     assert set(slack.RENDERERS) == set(KINDS) - set(CUSTOMER_MESSAGES.values()) - {  # customers are never on Slack
         SurveyCsat, SurveyNps}
     assert set(TEXTS) == set(KINDS) - {Triage, ReportDelivery}
