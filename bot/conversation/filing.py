@@ -28,6 +28,7 @@ from domain.files import FileData
 TYPE_BUTTONS: tuple[PqrType, ...] = tuple(PqrType)
 SUBJECT_MAX = 120
 SUMMARY_MAX = 600
+CONSENT_SOURCE = "telegram_start"       # survey_contacts.consent_source of a chat that saw /start
 
 
 class Step(StrEnum):
@@ -121,7 +122,10 @@ class TelegramFlow:
         if ev.kind is Kind.START:
             if conv is not None:
                 await uow.telegram.drop_conversation(ev.chat_id)
-            return [self._menu(ev, lang)]
+            # The habeas-data notice goes with the welcome; the chat's consent to surveys is
+            # recorded as bot.surveys reads it (an opt-out recorded earlier stays in force).
+            await uow.surveys.consent(f"telegram:{ev.chat_id}", CONSENT_SOURCE, now=ev.at)
+            return [self._menu(ev, lang, notice=Text.of(lang, "survey.tg_consent"))]
         if ev.kind is Kind.CANCEL or ev.text == "c:cancel":
             dropped = await uow.telegram.drop_conversation(ev.chat_id)
             return [Say(Text.of(lang, "tg.cancelled" if dropped else "tg.nothing_to_cancel"), edit=ev.kind is Kind.BUTTON)]
@@ -191,8 +195,9 @@ class TelegramFlow:
         return [self._prompt(conv, lang, draft=draft)]
 
     # -- rendering ------------------------------------------------------------------------------
-    def _menu(self, ev: ChatEvent, lang: str, key: str = "tg.welcome") -> Say:
-        return Say(Text.of(lang, key, name=ev.name or ""),
+    def _menu(self, ev: ChatEvent, lang: str, key: str = "tg.welcome", *, notice: Text | None = None) -> Say:
+        text = Text.of(lang, key, name=ev.name or "")
+        return Say((text, notice) if notice is not None else text,
                    keyboard=((Choice(t(lang, "tg.btn.file"), "c:file"), Choice(t(lang, "tg.btn.status"), "c:status")),))
 
     def _prompt(self, conv: TelegramConversation, lang: str, *, edit: bool = False, draft: Draft | None = None) -> Say:

@@ -117,6 +117,26 @@ async def test_the_csat_reaches_the_chat_and_a_low_score_with_its_comment_alerts
     assert (await h.survey(survey_id)).comment == "Nadie me <b>llamó</b>"
 
 
+async def test_start_shows_the_consent_notice_and_records_it_an_opt_out_stays(h: SurveyHarness) -> None:
+    await h.say(CUSTOMER, "/start")
+    welcome = h.fake.last_message(CUSTOMER)
+    assert t("es", "survey.tg_consent") in welcome["text"] and "Radicar PQR" in labels(welcome)
+    async with h.app.db.uow(readonly=True) as uow:
+        assert await uow.surveys.contact_flags([f"telegram:{CUSTOMER}"]) == {
+            f"telegram:{CUSTOMER}": ("telegram_start", False)}
+    await file_pqr(h, CUSTOMER, files=False, email=None)                   # a B2C customer now
+    chosen = await nps_campaigns(h.app).send("b2c", now=h.clock(), dry_run=True)
+    assert [x.who.contact for x in chosen.selected] == [f"telegram:{CUSTOMER}"]
+    async with h.app.db.uow() as uow:
+        assert await uow.surveys.opt_out(f"telegram:{CUSTOMER}", now=h.clock())
+        await uow.commit()
+    await h.say(CUSTOMER, "/start")
+    async with h.app.db.uow(readonly=True) as uow:
+        assert (await uow.surveys.contact_flags([f"telegram:{CUSTOMER}"]))[f"telegram:{CUSTOMER}"][1] is True
+    result = await nps_campaigns(h.app).send("b2c", now=h.clock(), dry_run=True)
+    assert result.selected == [] and result.skipped_no_consent == 1        # a later /start does not undo it
+
+
 async def test_an_nps_keyboard_answer_is_recorded_after_the_next_opening(h: SurveyHarness) -> None:
     assert h.app.surveys is not None
     await h.closed()
