@@ -9,12 +9,9 @@ import sqlite3
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from alembic import command
-from alembic.config import Config
-from alembic.util.exc import CommandError
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -25,6 +22,17 @@ from storage.sql import DEFAULT_TZ, READONLY_OPTION, SqlUnitOfWork, WriteGate
 from storage.sqlite_inline import BUSY_SLICE_MS
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+
+def head_revision() -> str:
+    """This code's newest migration: its revision id is its file's number (`0012_….py` is
+    revision "0012", down from "0011"; tests/unit/test_migration_names.py holds every file to
+    that), so it is known without loading Alembic."""
+    names = [p.name for p in (MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py")]
+    return max(name[:4] for name in names)
 # Any fixed number: serializes `upgrade()` across instances sharing one PostgreSQL.
 _PG_MIGRATION_LOCK = 7_391_002
 _SQLITE_BUSY_TIMEOUT_S = 30
@@ -49,6 +57,7 @@ class DatabaseUnavailable(Exception):
 
 def alembic_config(url: str | None = None) -> Config:
     """An Alembic config pointing at the packaged migrations; no alembic.ini needed."""
+    from alembic.config import Config
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     if url:
@@ -165,7 +174,13 @@ class SqlDatabase:
 
     async def upgrade(self) -> None:
         """Apply the Alembic migrations up to head, in one transaction. A database that cannot be
-        opened, created or migrated raises `DatabaseUnavailable` (the driver's error as cause)."""
+        opened, created or migrated raises `DatabaseUnavailable` (the driver's error as cause).
+        A database already at this code's head is only read (one SELECT): every `pqrbot`
+        command upgrades first, and loading Alembic cost more than most commands."""
+        if await self._at_head():
+            self._remember_identity()
+            return
+        from alembic.util.exc import CommandError
         try:
             async with self.engine.begin() as conn:
                 if conn.dialect.name == "postgresql":
@@ -175,6 +190,23 @@ class SqlDatabase:
             raise
         except (DBAPIError, OSError, CommandError) as exc:
             raise self.unavailable(exc) from exc
+        self._remember_identity()
+
+    async def _at_head(self) -> bool:
+        """True when the stored revision is exactly this code's head; False when it is not, or
+        cannot be read (no file yet, no version table, not a database: the full upgrade then
+        creates it or says plainly what is wrong)."""
+        if self.file is not None and not self.file.exists():
+            return False
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execution_options(**{READONLY_OPTION: True})     # no write lock to read it
+                rows = (await conn.exec_driver_sql("SELECT version_num FROM alembic_version")).all()
+        except Exception:  # noqa: BLE001  (any failure: the full upgrade reports it properly)
+            return False
+        return [r[0] for r in rows] == [head_revision()]
+
+    def _remember_identity(self) -> None:
         if self.file is not None and self._identity is None:
             try:
                 st = os.stat(self.file)
@@ -186,6 +218,7 @@ class SqlDatabase:
         """`exc` (a driver, OS or migration error met while opening the database) said plainly."""
         if isinstance(exc, DatabaseUnavailable):
             return exc
+        from alembic.util.exc import CommandError
         if isinstance(exc, CommandError):
             return DatabaseUnavailable("newer_schema", self.where, str(exc))
         orig = exc.orig if isinstance(exc, DBAPIError) else exc
@@ -286,6 +319,7 @@ def _upgrade_on(connection: Connection, url: str) -> None:
         tables = set(inspect(connection).get_table_names())
         if tables and "alembic_version" not in tables:
             raise DatabaseUnavailable("foreign", str(_sqlite_file(url)), ", ".join(sorted(tables)[:5]))
+    from alembic import command
     cfg = alembic_config(url)
     cfg.attributes["connection"] = connection
     command.upgrade(cfg, "head")

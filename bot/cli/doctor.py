@@ -11,7 +11,6 @@ from typing import Any
 
 from bot.bootstrap import doctor_checks
 from bot.config import Config, ConfigError
-from bot.doctor.probes import database_finding, listen_findings
 from bot.i18n import t, tn
 from bot.ports.checks import Finding
 
@@ -34,6 +33,7 @@ def config_finding(path: Path, config: Config | None, problem: ConfigError | Non
 
 async def findings(config: Config) -> list[Finding]:
     """Every check after the configuration's, run at once, in report order."""
+    from bot.doctor.probes import database_finding, listen_findings   # alembic: only for the doctor
     database = asyncio.ensure_future(database_finding(config.database.url))
     channels = await asyncio.gather(*(check() for check in doctor_checks(config)))
     return [await database, *(f for found in channels for f in found), *listen_findings(config)]

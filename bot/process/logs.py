@@ -28,7 +28,9 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 # Libraries that log every request or command at INFO: their warnings only, unless DEBUG is asked for.
-CHATTY = ("mail.log", "httpx", "httpcore")
+# alembic.runtime.plugins: one INFO line per autogenerate plugin when Alembic is first imported,
+# which is now after logging is set up (only a database below head loads it).
+CHATTY = ("mail.log", "httpx", "httpcore", "alembic.runtime.plugins")
 
 
 class LogSettingsError(ValueError):
