@@ -158,6 +158,11 @@ class Outbox(Protocol):
     async def retry(self, item_id: int, *, now: dt.datetime) -> bool:
         """Put a dead (or pending) row back to pending, due now."""
 
+    async def cancel_unsolicited(self, channel: str, destination: str, *, reason: str) -> int:
+        """Mark the contact's pending rows of `UNSOLICITED_KINDS` (the surveys) `cancelled`, so
+        no worker sends them (nor `retry` puts them back); the destination compared
+        case-insensitively. Returns how many rows were cancelled."""
+
 
 class InboundKeys(Protocol):
     async def remember(self, channel: str, key: str, *, now: dt.datetime, pqr_id: int | None = None) -> bool:

@@ -99,7 +99,7 @@ def parser(lang: str = "es") -> argparse.ArgumentParser:
     outbox = sub.add_parser("outbox", help="operate the outgoing-message queue")
     outbox_sub = outbox.add_subparsers(dest="outbox_command", required=True)
     ol = outbox_sub.add_parser("list", help="queued, sent and dead messages (newest last)")
-    ol.add_argument("--status", choices=["pending", "sent", "dead"])
+    ol.add_argument("--status", choices=["pending", "sent", "dead", "cancelled"])   # cancelled: an opt-out
     ol.add_argument("--limit", type=integer_arg(lang, 1, INT32_MAX), default=100)
     ol.add_argument("--json", action="store_true")
     orr = outbox_sub.add_parser("retry", help="put a dead (or pending) message back in the queue, due now")

@@ -45,6 +45,17 @@ def clean_comment(text: str | None) -> str | None:
     return value[:COMMENT_MAX] or None
 
 
+async def _opt_out(uow: UnitOfWork, contact: str, now: dt.datetime) -> bool:
+    """Record the opt-out and cancel the contact's surveys still waiting in the outbox (held for
+    the contact hours, say): honoured at once, not only for the next campaign."""
+    done = await uow.surveys.opt_out(contact, now=now)
+    channel, _, destination = contact.partition(":")
+    cancelled = await uow.outbox.cancel_unsolicited(channel, destination, reason="cancelled: the contact opted out")
+    if cancelled:
+        log.info("surveys: %d pending survey(s) to %s cancelled by an opt-out", cancelled, contact)
+    return done
+
+
 class SurveyService:
     name = "surveys.csat"        # as a scheduler job
 
@@ -190,14 +201,14 @@ class SurveyService:
             survey = await uow.surveys.by_token(token_hash(token))
             if survey is None:
                 return None
-            await uow.surveys.opt_out(survey.contact, now=now)
+            await _opt_out(uow, survey.contact, now)
             await uow.commit()
             return survey.language
 
     async def opt_out(self, email: str, now: dt.datetime) -> bool:
         """`pqrbot survey optout EMAIL`; False when it was recorded already."""
         async with self.db.uow() as uow:
-            done = await uow.surveys.opt_out(f"email:{email.strip().lower()}", now=now)
+            done = await _opt_out(uow, f"email:{email.strip().lower()}", now)
             await uow.commit()
             return done
 

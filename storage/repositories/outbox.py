@@ -268,3 +268,12 @@ class SqlOutbox:
             update(outbox).where(outbox.c.id == item_id, outbox.c.status.in_(("dead", "pending")))
             .values(status="pending", next_attempt_at=now, claimed_until=None))
         return bool(result.rowcount)
+
+    async def cancel_unsolicited(self, channel: str, destination: str, *, reason: str) -> int:
+        """The contact's pending surveys → `cancelled` (an opt-out): claim and retry skip them."""
+        result = await self._conn.execute(
+            update(outbox).where(outbox.c.status == "pending", outbox.c.channel == channel,
+                                 func.lower(outbox.c.destination) == destination.lower(),
+                                 outbox.c.payload["kind"].as_string().in_(_UNSOLICITED))
+            .values(status="cancelled", last_error=reason[:400], claimed_until=None))
+        return int(result.rowcount)

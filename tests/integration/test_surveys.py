@@ -119,6 +119,27 @@ async def test_an_opt_out_is_honoured_at_once(database: SqlDatabase, tmp_path: P
     assert await app.surveys.run(NOW + dt.timedelta(hours=3)) == 0      # the CSAT honours it too
 
 
+async def test_an_opt_out_cancels_the_contacts_surveys_still_held_in_the_outbox(database: SqlDatabase,
+                                                                               tmp_path: Path) -> None:
+    app = make_app(database, tmp_path)
+    assert app.surveys is not None
+    saturday = dt.datetime(2026, 12, 19, 16, 0, tzinfo=BOG)            # past Saturday's window: held to Monday
+    assert (await nps_campaigns(app).send("client:Acme S.A.S.", now=saturday)).queued == 2
+    assert await app.surveys.opt_out("GG@Acme.co", saturday + dt.timedelta(hours=1))   # what `survey optout` runs
+    async with database.uow(readonly=True) as uow:
+        rows = {i.destination: i for i in await uow.outbox.list(limit=100) if i.payload["kind"] == "survey_nps"}
+    assert rows["gg@acme.co"].status == "cancelled" and "opted out" in (rows["gg@acme.co"].last_error or "")
+    assert rows["compras@acme.co"].status == "pending"
+    monday = dt.datetime(2026, 12, 21, 7, 0, tzinfo=BOG)
+    async with database.uow() as uow:
+        claimed = await uow.outbox.claim(now=monday, limit=10, lease=dt.timedelta(minutes=5))
+        assert [i.destination for i in claimed] == ["compras@acme.co"]
+        cancelled_id = rows["gg@acme.co"].id
+        assert cancelled_id is not None and not await uow.outbox.retry(cancelled_id, now=monday)
+        await uow.commit()
+    assert not await app.surveys.opt_out("gg@acme.co", monday)         # recorded already: nothing more to cancel
+
+
 async def test_campaign_selection_skips_recent_and_unconsented_contacts(database: SqlDatabase,
                                                                         tmp_path: Path) -> None:
     app = make_app(database, tmp_path, surveys={"nps": {"min_days_between": 90}})

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from bot.bootstrap import nps_campaigns
 from bot.pqrs.service import FilingRequest
 from domain.pqr_types import PqrType
 from tests.channels.web.conftest import STAFF, WebWorld
@@ -74,6 +75,7 @@ async def test_unknown_expired_and_english(web: WebWorld) -> None:
 
 async def test_the_opt_out_link_asks_then_records(web: WebWorld) -> None:
     token, _ = await survey_link(web)
+    assert (await nps_campaigns(web.app).send("b2c", now=web.now[0] + dt.timedelta(hours=3))).queued == 1
     page = await web.client.get(f"/encuesta/{token}/baja")
     assert page.status_code == 200
     async with web.app.db.uow(readonly=True) as uow:
@@ -82,3 +84,7 @@ async def test_the_opt_out_link_asks_then_records(web: WebWorld) -> None:
     assert done.status_code == 200 and 'id="optout-done"' in done.text
     async with web.app.db.uow(readonly=True) as uow:
         assert (await uow.surveys.contact_flags(["email:ana@example.co"]))["email:ana@example.co"][1]
+        held = [i for i in await uow.outbox.list(limit=100) if i.payload["kind"] in ("survey_csat", "survey_nps")]
+    # the CSAT and the NPS question still waiting for the contact hours will not go out
+    assert sorted((i.payload["kind"], i.status) for i in held) == [("survey_csat", "cancelled"),
+                                                                    ("survey_nps", "cancelled")]
