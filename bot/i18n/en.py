@@ -837,6 +837,12 @@ MESSAGES: dict[str, str] = {
                         "without consent {consent}.",
     "survey.dry_line": "Campaign {campaign} (dry run, nothing sent): selected {selected}; skipped as asked "
                        "recently {recent}, without consent {consent}.",
+    "survey.chart_trend": "NPS trend",
+    "survey.dash_title": "Satisfaction (NPS) for {period}",
+    "survey.dash_nps": "NPS",
+    "survey.dash_responses": "Answers",
+    "survey.dash_rate": "Response rate",
+    "survey.dash_none": "No NPS survey was sent this month.",
     "nps.title": "NPS for {period}",
     "nps.line": "NPS {nps} · answers {responses} of {sent} sent ({rate}) · promoters {promoters}, passives "
                 "{passives}, detractors {detractors}",

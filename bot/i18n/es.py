@@ -845,6 +845,12 @@ MESSAGES: dict[str, str] = {
                         "sin consentimiento {consent}.",
     "survey.dry_line": "Campaña {campaign} (prueba, nada enviado): seleccionados {selected}; omitidos por pregunta "
                        "reciente {recent}, sin consentimiento {consent}.",
+    "survey.chart_trend": "Tendencia del NPS",
+    "survey.dash_title": "Satisfacción (NPS) de {period}",
+    "survey.dash_nps": "NPS",
+    "survey.dash_responses": "Respuestas",
+    "survey.dash_rate": "Tasa de respuesta",
+    "survey.dash_none": "No se enviaron encuestas NPS este mes.",
     "nps.title": "NPS de {period}",
     "nps.line": "NPS {nps} · respuestas {responses} de {sent} enviadas ({rate}) · promotores {promoters}, pasivos "
                 "{passives}, detractores {detractors}",

@@ -139,6 +139,29 @@ def trend_svg(trend: Sequence[Mapping[str, Any]], *, lang: str, current: Mapping
     return _svg(fig)
 
 
+def nps_trend_svg(trend: Sequence[Mapping[str, Any]], *, lang: str) -> str:
+    """Bars of the NPS (−100…100) by period (the `trend` of a report's `nps` block, oldest
+    first); a period nobody answered has no bar."""
+    fig = _figure(7.2, 2.8)
+    ax = fig.add_subplot()
+    values = [p.get("nps") for p in trend]
+    if not any(v is not None for v in values):
+        _no_data(ax, lang)
+    else:
+        xs = list(range(len(trend)))
+        ys = [float(v) if v is not None else 0.0 for v in values]
+        bars = ax.bar(xs, ys, color=[GREEN if y >= 0 else RED for y in ys])
+        ax.bar_label(bars, labels=[format_number(v, lang, places=1) if v is not None else "" for v in values],
+                     padding=2, fontsize=7)
+        ax.set_xticks(xs, [_plain(p.get("period")) for p in trend])
+        ax.set_ylim(-110, 110)
+        ax.axhline(0, color=GREY, linewidth=0.8)
+        _style(ax)
+        ax.grid(axis="x", visible=False)
+    ax.set_title(t(lang, "survey.chart_trend"), fontsize=10, loc="left")
+    return _svg(fig)
+
+
 def incidences_svg(incidences: Sequence[Mapping[str, Any]], *, lang: str, top: int = 12) -> str:
     """Horizontal bars of the incidences by cause (summed over areas), the `top` largest."""
     totals: Counter[str] = Counter()

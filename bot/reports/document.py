@@ -138,6 +138,9 @@ def _context(kind: str, doc: Mapping[str, Any], lang: str, tz: ZoneInfo, title: 
     if kind == "client" and (doc.get("trend") or ans is not None):
         current = {"period": doc.get("period"), "ans_compliance_pct": ans}
         chart_uris["trend"] = _data_uri(charts.trend_svg(doc.get("trend") or [], lang=lang, current=current))
+    nps = doc.get("nps") if kind != "kpis" else None
+    chart_uris["nps_trend"] = (_data_uri(charts.nps_trend_svg(nps["trend"], lang=lang))
+                               if isinstance(nps, Mapping) and nps.get("trend") else None)
     if kind == "monthly" and doc.get("incidences"):
         chart_uris["incidences"] = _data_uri(charts.incidences_svg(doc["incidences"], lang=lang))
     return {

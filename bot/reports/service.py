@@ -39,10 +39,27 @@ class ReportService:
         self.calendar = calendar
         self.surveys = surveys            # the NPS block (bot.surveys.results); None: "nps" is null
 
-    async def _nps(self, period: Period, segment: str | None = None) -> dict[str, Any] | None:
+    async def nps(self, period: Period, segment: str | None = None) -> dict[str, Any] | None:
+        """The NPS figures of the surveys sent in `period` (the reports' block, the web
+        dashboard's figure); None when none was sent or surveys are off."""
         if self.surveys is None:
             return None
         return await self.surveys.nps_summary(period.start, period.end, segment)
+
+    async def _nps(self, period: Period, segment: str | None = None) -> dict[str, Any] | None:
+        """The reports' NPS block, with its `trend`: the NPS of the TREND_PERIODS periods before
+        and this one, oldest first (null where nobody answered), for the trend chart."""
+        block = await self.nps(period, segment)
+        if block is None:
+            return None
+        trend = []
+        for n in range(TREND_PERIODS, 0, -1):
+            before = period.previous(n)
+            found = await self.nps(before, segment)
+            trend.append({"period": before.label, "nps": found["nps"] if found else None,
+                          "responses": found["responses"] if found else 0})
+        trend.append({"period": period.label, "nps": block["nps"], "responses": block["responses"]})
+        return {**block, "trend": trend}
 
     def _iso(self, instant: dt.datetime | None) -> str | None:
         return self.calendar.local(instant).isoformat() if instant is not None else None

@@ -354,10 +354,16 @@ class StaffPages:
                 asyncio.to_thread(backlog_svg, docs[0]["backlog_age"], lang=lang),
                 asyncio.to_thread(incidences_svg, incidences, lang=lang)))
             current = docs[0]
+            nps = await self.s.reports.nps(month)      # the monthly report's NPS block, without its trend
             # The figures as the page shows them (formatting them costs more than the page itself).
             values = dict(
                 columns=[label for label, _ in periods], figures=figure_rows(docs, lang),
                 lines=[kpi_lines(d, lang) for d in docs], month_label=month.label,
+                nps=None if nps is None else [
+                    (t(lang, "survey.dash_nps"), _num(nps["nps"], lang)),
+                    (t(lang, "survey.dash_responses"), f"{format_number(nps['responses'], lang)} / "
+                                                       f"{format_number(nps['sent'], lang)}"),
+                    (t(lang, "survey.dash_rate"), _pct(nps["response_rate_pct"], lang))],
                 by_client=self._breakdown(current["by_client"], "client", lang),
                 by_area=self._breakdown(current["by_area"], "area", lang),
                 by_cause=self._breakdown(current["by_cause"], "cause", lang),

@@ -70,6 +70,10 @@ async def test_nps_figures_are_exact_on_hand_built_answers(database: SqlDatabase
     assert not any(d["followed_up"] for d in doc["detractors_list"])
     monthly = await app.reports.monthly(__import__("domain.periods", fromlist=["Period"]).Period.parse("2026-12"))
     assert monthly["nps"]["nps"] == 30.0 and monthly["nps"]["sent"] == 12
+    assert [p["period"] for p in monthly["nps"]["trend"]] == ["2026-07", "2026-08", "2026-09", "2026-10", "2026-11",
+                                                              "2026-12"]
+    assert monthly["nps"]["trend"][-1] == {"period": "2026-12", "nps": 30.0, "responses": 10}
+    assert monthly["nps"]["trend"][0] == {"period": "2026-07", "nps": None, "responses": 0}
 
 
 async def test_csat_is_queued_once_after_the_delay_and_not_again_after_a_reopen(database: SqlDatabase,

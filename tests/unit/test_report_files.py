@@ -321,6 +321,29 @@ def test_a_client_pdf_in_spanish_has_cover_figures_and_page_numbers() -> None:
     assert f"1/{total}" not in cover                                 # no number on the cover
 
 
+NPS_TREND = [{"period": "2026-07", "nps": None, "responses": 0}, {"period": "2026-08", "nps": -12.5, "responses": 8},
+             {"period": "2026-09", "nps": 20.0, "responses": 40}, {"period": "2026-10", "nps": 35.0, "responses": 90},
+             {"period": "2026-11", "nps": 42.0, "responses": 180}]
+
+
+@pytest.mark.parametrize(("kind", "lang", "title"), [("client", "es", "Tendencia del NPS"),
+                                                    ("monthly", "en", "NPS trend")])
+def test_the_nps_trend_chart_is_in_the_client_and_monthly_pdfs(kind: str, lang: str, title: str) -> None:
+    from bot.reports.document import render_html
+
+    doc = DOCS[kind]()
+    without = render_html(kind, doc, lang=lang, tz=BOGOTA, generated_at=GENERATED)
+    nps = {"nps": 42.0, "responses": 180, "sent": 600, "response_rate_pct": 30.0, "promoters": 100, "passives": 56,
+           "detractors": 24}
+    doc["nps"] = {**nps, "trend": NPS_TREND}
+    with_trend = render_html(kind, doc, lang=lang, tz=BOGOTA, generated_at=GENERATED)
+    assert title not in without and title in with_trend
+    assert with_trend.count("data:image/svg+xml;base64,") == without.count("data:image/svg+xml;base64,") + 1
+    pdf = render_pdf(kind, doc, lang=lang, tz=BOGOTA, generated_at=GENERATED)
+    text = flat("\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages))
+    assert flat(title) in text
+
+
 def test_customer_text_is_escaped_in_the_html() -> None:
     from bot.reports.document import render_html
 

@@ -18,11 +18,14 @@ from sqlalchemy import event
 
 from bot.access.service import RECENT, digest
 from bot.bootstrap import access_service
+from bot.i18n.formats import format_percentage
 from bot.pqrs.service import FilingRequest
 from domain.errors import NotAllowed
 from domain.files import FileData
+from domain.periods import Period
 from domain.pqr_types import PqrType
 from storage.db import SqlDatabase
+from storage.ports import SurveyRecord
 from tests.channels.web.conftest import BOSS, BOG, OUTSIDER, STAFF, WebWorld, make_world
 
 CUSTOMER = "email:ana@example.co"
@@ -403,6 +406,29 @@ async def test_the_dashboard_shows_the_kpis_of_three_periods_with_inline_charts(
     assert r.text.count("<svg") == 3 and "<?xml" not in r.text and "<!DOCTYPE svg" not in r.text
     assert not re.search(r'(src|href)="https?://', r.text)          # no CDN, nothing external
     assert "<script" not in r.text
+
+
+async def test_the_dashboard_shows_the_months_nps_responses_and_response_rate(web: WebWorld) -> None:
+    await sign_in(web)
+    empty = await web.client.get("/staff/dashboard?lang=en")     # (the page keeps its figures a minute per language)
+    assert 'id="nps"' in empty.text and "No NPS survey was sent this month." in empty.text
+    now = web.now[0]
+    async with web.app.db.uow() as uow:
+        for i, score in enumerate([9, 10, 9, 10, 9, 7, 8, 7, 3, 6, None, None]):   # 5 / 3 / 2, two unanswered
+            sid = await uow.surveys.add(SurveyRecord(
+                kind="nps", contact=f"email:c{i}@acme.co", channel="email", destination=f"c{i}@acme.co",
+                language="es", sent_at=now - dt.timedelta(days=1), expires_at=now + dt.timedelta(days=30),
+                segment="b2b", client="Acme S.A.S.", campaign="c1"))
+            if score is not None:
+                assert await uow.surveys.answer(sid, score, None, now=now)
+        await uow.commit()
+    expected = await web.app.reports.nps(Period.parse("2026-11"))        # what the monthly report says
+    assert expected is not None and (expected["nps"], expected["response_rate_pct"]) == (30.0, 83.3)
+    r = await web.client.get("/staff/dashboard")
+    section = re.search(r'<section aria-labelledby="h-nps" id="nps">(.*?)</section>', r.text, re.S)
+    assert section and "Satisfacción (NPS) de 2026-11" in section.group(1)
+    cells = dict(re.findall(r'<th scope="row">([^<]*)</th><td class="num">([^<]*)</td>', section.group(1)))
+    assert cells == {"NPS": "30,0", "Respuestas": "10 / 12", "Tasa de respuesta": format_percentage(83.3, "es")}
 
 
 async def test_penalties_are_listed_for_staff_and_managers(web: WebWorld) -> None:
