@@ -127,16 +127,16 @@ async def test_the_send_day_queues_one_row_per_destination_with_the_files_stored
     sched = scheduler(app, holder="a")
 
     # A fresh install sends the latest report due (October's, sent on 5 November), not the history.
-    assert (await sched.tick()).jobs == {"reports": 2}
+    assert (await sched.tick()).jobs["reports"] == 2
     assert await keys(database) == ["report:monthly:-:2026-10:email:gerencia@empresa.co",
                                     "report:monthly:-:2026-10:slack:C0MANAGERS"]
     # Saturday 5 and Sunday 6 December: November's report is not due yet.
     for instant in (bog(2026, 12, 5, 0), bog(2026, 12, 6, 23, 59)):
         clock.now = instant
-        assert (await sched.tick()).jobs == {"reports": 0}
+        assert (await sched.tick()).jobs["reports"] == 0
 
     clock.now = bog(2026, 12, 7, 0, 1)
-    assert (await sched.tick()).jobs == {"reports": 2}
+    assert (await sched.tick()).jobs["reports"] == 2
     rows = [r for r in await report_rows(database) if r.payload["period"] == "2026-11"]
     assert sorted((r.channel, r.destination) for r in rows) == [("email", "gerencia@empresa.co"),
                                                                 ("slack", "C0MANAGERS")]
@@ -156,9 +156,9 @@ async def test_the_send_day_queues_one_row_per_destination_with_the_files_stored
     # The same day again, the next days, the end of the month: nothing more.
     for instant in (bog(2026, 12, 7, 0, 2), bog(2026, 12, 7, 18), bog(2026, 12, 9, 8), bog(2026, 12, 31, 23)):
         clock.now = instant
-        assert (await sched.tick()).jobs == {"reports": 0}
+        assert (await sched.tick()).jobs["reports"] == 0
     # A restarted instance neither.
-    assert (await scheduler(app, holder="a").tick()).jobs == {"reports": 0}
+    assert (await scheduler(app, holder="a").tick()).jobs["reports"] == 0
     assert len(await report_rows(database)) == 4 and await stored_files(database) == 4
 
 
@@ -168,10 +168,10 @@ async def test_only_the_leader_generates_and_overlapping_leaders_queue_once(
     one = make_app(database, tmp_path, clock, MONTHLY)
     two = make_app(database, tmp_path, clock, MONTHLY)
     a, b = scheduler(one, holder="a"), scheduler(two, holder="b")
-    assert (await a.tick()).jobs == {"reports": 2}         # November's report, to both destinations
+    assert (await a.tick()).jobs["reports"] == 2         # November's report, to both destinations
     follower = await b.tick()
     assert not follower.leader and follower.jobs == {}
-    assert (await a.tick()).jobs == {"reports": 0} and (await b.tick()).jobs == {}
+    assert (await a.tick()).jobs["reports"] == 0 and (await b.tick()).jobs == {}
     assert await keys(database) == ["report:monthly:-:2026-11:email:gerencia@empresa.co",
                                     "report:monthly:-:2026-11:slack:C0MANAGERS"]
     assert await stored_files(database) == 2
@@ -196,14 +196,14 @@ async def test_a_missed_run_is_sent_when_the_service_comes_back_and_only_the_lat
     app = make_app(database, tmp_path, clock, QUARTERLY)
     await file(app, "compras@acme.co", bog(2026, 12, 10, 9))
     first = scheduler(app, holder="a")
-    assert (await first.tick()).jobs == {"reports": 2}     # the third quarter's, one per client
+    assert (await first.tick()).jobs["reports"] == 2     # the third quarter's, one per client
     await first.release()                                   # the service stops
     # Down from 21 December until Tuesday 12 January 2027 (5 January, the send day, went by;
     # Monday 11 is a holiday): the fourth quarter's reports go out when it comes back, and no
     # other period is generated again.
     clock.now = bog(2027, 1, 12, 10)
     back = scheduler(make_app(database, tmp_path, clock, QUARTERLY), holder="c")
-    assert (await back.tick()).jobs == {"reports": 2}
+    assert (await back.tick()).jobs["reports"] == 2
     assert await keys(database) == [
         "report:client:Acme S.A.S.:2026-Q3:email:cuentas@empresa.co",
         "report:client:Acme S.A.S.:2026-Q4:email:cuentas@empresa.co",
@@ -216,7 +216,7 @@ async def test_a_missed_run_is_sent_when_the_service_comes_back_and_only_the_lat
     assert [f["filename"] for f in acme["files"]] == ["informe-ans-acme-s-a-s-2026-Q4.xlsx",
                                                       "informe-ans-acme-s-a-s-2026-Q4.pdf"]
     clock.now = bog(2027, 1, 13, 10)
-    assert (await back.tick()).jobs == {"reports": 0}
+    assert (await back.tick()).jobs["reports"] == 0
     assert await stored_files(database) == 8
 
 
@@ -237,8 +237,8 @@ async def test_a_client_not_in_the_contract_files_is_said_once_and_nothing_is_qu
     app = make_app(database, tmp_path, clock, {**QUARTERLY, "client": "Nadie S.A."})
     sched = scheduler(app, holder="a")
     with caplog.at_level(logging.WARNING, logger="bot.reports.schedule"):
-        assert (await sched.tick()).jobs == {"reports": 0}
-        assert (await sched.tick()).jobs == {"reports": 0}
+        assert (await sched.tick()).jobs["reports"] == 0
+        assert (await sched.tick()).jobs["reports"] == 0
     assert [r.getMessage() for r in caplog.records] == [
         "reports.schedule: no client 'Nadie S.A.' in the contract files; its report is not sent"]
     assert await report_rows(database) == [] and await stored_files(database) == 0
