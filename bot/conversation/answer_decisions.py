@@ -9,11 +9,10 @@ rejections do (bot.conversation.penalty_decisions); the manager's next text mess
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from bot.commands.refusals import refusal_text
+from bot.conversation.awaiting import finish, stash
 from bot.conversation.manager_actions import ActionResult, ManagerActions, ManagerPress
 from bot.conversation.model import ChatEvent, Choice, Kind, Say, Text
 from bot.i18n import language_of, t
@@ -97,7 +96,7 @@ class TelegramAnswerDecisions:
         if not chat_id:
             return ActionResult(t(lang, "tg.stale_button"), refused=True)
         async with self.db.uow() as uow:
-            previous = _stash(await uow.telegram.conversation(chat_id))
+            previous = stash(await uow.telegram.conversation(chat_id), AWAITING_STEPS)
             await uow.telegram.save_conversation(TelegramConversation(
                 chat_id=chat_id, user_id=user_id, language=lang, step=STEP,
                 data={"radicado": pqr.radicado, "draft": parsed[1], "message_id": press.message_id,
@@ -140,32 +139,5 @@ class TelegramAnswerDecisions:
                              edit_card=self.decided_card(pqr, lang))
 
     async def _finish(self, chat_id: int, conv: TelegramConversation) -> None:
-        """Leave the awaiting state, putting back a filing draft it had set aside."""
-        async with self.db.uow() as uow:
-            current = await uow.telegram.conversation(chat_id)
-            if current is None or current.step != STEP or current.updated_at != conv.updated_at:
-                return          # pressed again meanwhile: that newer state stays
-            previous = conv.data.get("previous")
-            if isinstance(previous, dict):
-                await uow.telegram.save_conversation(_unstash(chat_id, conv.user_id, previous))
-            else:
-                await uow.telegram.drop_conversation(chat_id)
-            await uow.commit()
+        await finish(self.db, chat_id, conv, STEP)
 
-
-def _stash(conv: TelegramConversation | None) -> dict[str, Any] | None:
-    """A filing conversation to set aside (an awaiting state keeps what it set aside)."""
-    if conv is None:
-        return None
-    if conv.step in AWAITING_STEPS:
-        previous = conv.data.get("previous")
-        return previous if isinstance(previous, dict) else None
-    return {"step": conv.step, "data": conv.data, "language": conv.language,
-            "last_update_id": conv.last_update_id, "updated_at": conv.updated_at.isoformat()}
-
-
-def _unstash(chat_id: int, user_id: int, saved: dict[str, Any]) -> TelegramConversation:
-    return TelegramConversation(chat_id=chat_id, user_id=user_id, language=str(saved.get("language") or "es"),
-                                step=str(saved["step"]), data=dict(saved.get("data") or {}),
-                                last_update_id=int(saved.get("last_update_id") or 0),
-                                updated_at=dt.datetime.fromisoformat(str(saved["updated_at"])))

@@ -10,11 +10,11 @@ draft the manager had open is kept inside that state and put back afterwards."""
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
 from bot.i18n import language_of, t
+from bot.conversation.awaiting import finish, stash
 from bot.conversation.manager_actions import ActionResult, ManagerActions, ManagerPress
 from bot.penalties.service import PenaltyService
 from bot.penalties.cards import APPROVE, REJECT, PenaltyCard, parse_penalty_id
@@ -87,7 +87,7 @@ class TelegramPenaltyDecisions:
             return ActionResult(t(lang, "tg.stale_button"), refused=True)    # no chat to ask the reason in
         async with self.db.uow() as uow:
             current = await uow.telegram.conversation(chat_id)
-            previous = _stash(current)
+            previous = stash(current, (STEP,))
             await uow.telegram.save_conversation(TelegramConversation(
                 chat_id=chat_id, user_id=user_id, language=lang, step=STEP,
                 data={"penalty": penalty_id, "approve": approve, "message_id": press.message_id,
@@ -134,33 +134,5 @@ class TelegramPenaltyDecisions:
                             edit_card=PenaltyCard.of_penalty(p, lang))
 
     async def _finish(self, chat_id: int, conv: TelegramConversation) -> None:
-        """Leave the awaiting state, putting back a filing draft it had set aside."""
-        async with self.db.uow() as uow:
-            current = await uow.telegram.conversation(chat_id)
-            if current is None or current.step != STEP or current.updated_at != conv.updated_at:
-                return          # pressed again meanwhile: that newer state stays
-            previous = conv.data.get("previous")
-            if isinstance(previous, dict):
-                await uow.telegram.save_conversation(_unstash(chat_id, conv.user_id, previous))
-            else:
-                await uow.telegram.drop_conversation(chat_id)
-            await uow.commit()
-
-
-def _stash(conv: TelegramConversation | None) -> dict[str, Any] | None:
-    """A filing conversation to set aside (an earlier awaiting state keeps what it set aside)."""
-    if conv is None:
-        return None
-    if conv.step == STEP:
-        previous = conv.data.get("previous")
-        return previous if isinstance(previous, dict) else None
-    return {"step": conv.step, "data": conv.data, "language": conv.language,
-            "last_update_id": conv.last_update_id, "updated_at": conv.updated_at.isoformat()}
-
-
-def _unstash(chat_id: int, user_id: int, saved: dict[str, Any]) -> TelegramConversation:
-    return TelegramConversation(chat_id=chat_id, user_id=user_id, language=str(saved.get("language") or "es"),
-                                step=str(saved["step"]), data=dict(saved.get("data") or {}),
-                                last_update_id=int(saved.get("last_update_id") or 0),
-                                updated_at=dt.datetime.fromisoformat(str(saved["updated_at"])))
+        await finish(self.db, chat_id, conv, STEP)
 
