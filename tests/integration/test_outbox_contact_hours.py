@@ -9,7 +9,6 @@ import asyncio
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-import pytest
 
 from bot.clock import system_clock
 from bot.outbox.worker import OutboxWorker, RetryPolicy
@@ -18,7 +17,7 @@ from bot.ports.payloads import OutboxPayload, Reply
 from storage.db import SqlDatabase
 from storage.ports import OutboxItem
 from tests.integration.test_outbox_worker import RecordingAdapter
-from tests.unsolicited import install, survey
+from tests.unsolicited import survey
 
 BOGOTA = ZoneInfo("America/Bogota")
 ANA, BETO = "ana@cliente.co", "beto@cliente.co"
@@ -34,11 +33,6 @@ class Clock:
 
     def __call__(self) -> dt.datetime:
         return self.now
-
-
-@pytest.fixture(autouse=True)
-def _stand_in(monkeypatch: pytest.MonkeyPatch) -> None:
-    install(monkeypatch)
 
 
 async def put(db: SqlDatabase, now: dt.datetime, to: str = ANA, **fields: object) -> OutboxItem:
@@ -148,9 +142,15 @@ async def test_a_survey_being_sent_by_another_worker_holds_the_next_one(database
     assert (await get(database, second)).next_attempt_at == bog(2026, 3, 18, 7)
 
 
-class SlowAdapter(RecordingAdapter):
+class HeldAdapter(RecordingAdapter):
+    """Sends only once `release` is set: the row stays mid-send while the other worker claims."""
+
+    def __init__(self, release: asyncio.Event) -> None:
+        super().__init__()
+        self.release = release
+
     async def send(self, destination: str, payload: OutboxPayload) -> str | None:
-        await asyncio.sleep(0.05)       # both workers are claiming or sending at the same time
+        await self.release.wait()
         return await super().send(destination, payload)
 
 
@@ -160,9 +160,16 @@ async def test_two_workers_claiming_at_once_send_a_contact_one_survey(database: 
     async with database.uow() as uow:
         assert items[1].id is not None and await uow.outbox.retry(items[1].id, now=now)
         await uow.commit()
-    adapters = [SlowAdapter(), SlowAdapter()]
+    release = asyncio.Event()
+    adapters = [HeldAdapter(release), HeldAdapter(release)]
     workers = [OutboxWorker(database, {"email": a}, Clock(now), batch=1) for a in adapters]
-    results = await asyncio.gather(*(w.run_once() for w in workers))
+    tasks = [asyncio.ensure_future(w.run_once()) for w in workers]
+    # One worker holds the first survey mid-send; the other claims meanwhile and must get nothing
+    # for that contact. (Were both to claim one, neither would finish: the timeout then lets the
+    # assertions below say so.)
+    await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED, timeout=30)
+    release.set()
+    results = await asyncio.gather(*tasks)
     assert sum(results) == 1 and sum(len(a.sent) for a in adapters) == 1
     rows = [await get(database, i) for i in items]
     assert sorted(r.status for r in rows) == ["pending", "sent"]

@@ -15,7 +15,7 @@ from bot.ports.payloads import Alert
 from storage.db import SqlDatabase
 from storage.ports import OutboxItem
 from tests.channels.email.conftest import MailWorld, mail, make_world
-from tests.unsolicited import install, survey
+from tests.unsolicited import survey
 
 BOGOTA = ZoneInfo("America/Bogota")
 ANA, BETO = "ana@cliente.co", "beto@cliente.co"
@@ -26,8 +26,7 @@ def bog(y: int, m: int, d: int, h: int = 0, mi: int = 0, s: int = 0) -> dt.datet
 
 
 @pytest.fixture
-async def world(database: SqlDatabase, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[MailWorld]:
-    install(monkeypatch)
+async def world(database: SqlDatabase) -> AsyncIterator[MailWorld]:
     async for w in make_world(database, address="pqr@pqr.example.co"):
         yield w
 
