@@ -371,7 +371,6 @@ KINDS: tuple[type[BasePayload], ...] = (
     Ack, Extension, Reply, Closing, Triage, Followup, Alert, Digest, OutboxDead,
     PenaltyEvidenceRequest, PenaltyDecision, PenaltyClientNotice, PenaltyPaymentAuthorization, ReportDelivery,
     AnswerReview, SurveyCsat, SurveyNps, SurveyAlert)
-SURVEY_KINDS = ("survey_csat", "survey_nps")    # unsolicited: held for the contact hours (bot.outbox)
 
 
 class InvalidPayload(ValueError):
