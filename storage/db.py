@@ -134,14 +134,17 @@ class SqlDatabase:
         engine = self.engine.sync_engine
         return [engine] if self._inline is None else [engine, self._inline]
 
-    def uow(self, *, readonly: bool = False) -> SqlUnitOfWork:
+    def uow(self, *, readonly: bool = False, short: bool = False) -> SqlUnitOfWork:
         """A unit of work; it rolls back on exit unless committed. A writing one first checks
-        that the SQLite file is still the one opened (`check_file`)."""
+        that the SQLite file is still the one opened (`check_file`). `short` (with `readonly`):
+        a bounded read that, on SQLite, runs on the loop's thread as writes do (`Database`)."""
+        if short and not readonly:
+            raise ValueError("short is for read-only units of work")
         if not readonly:
             self.check_file()
         engine = self.engine
         return SqlUnitOfWork(engine, readonly=readonly, gate=self._gate, inline=self._inline, tz=self.tz,
-                             contact_hours=self.contact_hours)
+                             contact_hours=self.contact_hours, short=short)
 
     def check_file(self) -> None:
         """SQLite: raise `DatabaseUnavailable("gone")` when the database file was deleted or

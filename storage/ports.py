@@ -560,12 +560,17 @@ class UnitOfWork(Protocol):
 class Database(Protocol):
     """The storage root: built from a URL, nothing connects until used. `tz`: the local time
     zone whose days the indicator roll-ups count by (set before the first unit of work).
-    `contact_hours`: when the outbox may send the kinds of `UNSOLICITED_KINDS` (likewise)."""
+    `contact_hours`: when the outbox may send the kinds of `UNSOLICITED_KINDS` (likewise).
+
+    `uow(readonly=True, short=True)`: a read bounded by an index and a page size (one page of a
+    list, one PQR, a session) that a request waits for; on SQLite it runs on the event loop's own
+    thread (storage.sqlite_inline) instead of aiosqlite's, whose hand-offs cost more than such a
+    read. Long reads (reports, exports, digests) leave `short` off, so they never stall the loop."""
 
     tz: ZoneInfo
     contact_hours: ContactHours
 
-    def uow(self, *, readonly: bool = False) -> UnitOfWork: ...
+    def uow(self, *, readonly: bool = False, short: bool = False) -> UnitOfWork: ...
 
     async def upgrade(self) -> None:
         """Apply the Alembic migrations up to head."""

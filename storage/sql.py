@@ -95,14 +95,15 @@ class SqlUnitOfWork:
 
     def __init__(self, engine: AsyncEngine, *, readonly: bool = False, gate: WriteGate | None = None,
                  inline: Engine | None = None, tz: ZoneInfo = DEFAULT_TZ,
-                 contact_hours: ContactHours | None = None) -> None:
+                 contact_hours: ContactHours | None = None, short: bool = False) -> None:
         self._engine = engine
         self._tz = tz               # the local days of the indicator roll-ups
         self._contact_hours = contact_hours or ContactHours()   # when the outbox holds unsolicited kinds
         self.readonly = readonly
         self._gate = gate if gate is not None and not readonly else None
-        # SQLite: writing units of work run on a synchronous connection (storage.sqlite_inline).
-        self._inline = inline if not readonly else None
+        # SQLite: writing units of work, and short reads, run on a synchronous connection
+        # (storage.sqlite_inline).
+        self._inline = inline if not readonly or short else None
         self._turn: AbstractAsyncContextManager[None] | None = None
         self._conn: SqlConnection | None = None
 
@@ -139,6 +140,9 @@ class SqlUnitOfWork:
         return self
 
     async def _connect(self) -> SqlConnection:
+        if self._inline is not None and self.readonly:
+            reading = self._inline.connect().execution_options(**{READONLY_OPTION: True})   # a plain BEGIN
+            return InlineConnection(reading, lock_timeout=0.0)
         if self._inline is not None:
             assert self._gate is not None, "inline SQLite writes need the write gate"
             return InlineConnection(self._inline.connect(), lock_timeout=self._gate.timeout)

@@ -142,7 +142,7 @@ class AccessService:
         key = digest(presented)
         found = self._tokens.get(key, now)
         if found is None:
-            async with self.db.uow(readonly=True) as uow:
+            async with self.db.uow(readonly=True, short=True) as uow:
                 found = await uow.access.find_token(key)
             if found is None:
                 return None
@@ -196,7 +196,7 @@ class AccessService:
         key = digest(token)
         found = self._sessions.get(key, now)
         if found is None:
-            async with self.db.uow(readonly=True) as uow:
+            async with self.db.uow(readonly=True, short=True) as uow:
                 found = await uow.access.session(key, now=now)
             if found is None:
                 return None

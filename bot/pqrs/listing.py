@@ -25,7 +25,7 @@ class PqrPage:
 async def listing(service: PqrService, flt: PqrFilter, *, details: bool = False) -> PqrPage:
     """The PQRs `flt` picks (its limit and offset; by due date then id) and the count of all that
     match, in one transaction. The page is not read when the offset is past the end."""
-    async with service.db.uow(readonly=True) as uow:
+    async with service.db.uow(readonly=True, short=True) as uow:
         total = await uow.pqrs.count(flt)
         items = await uow.pqrs.list(flt, details=details) if flt.offset < total else []
     return PqrPage(items=items, total=total)

@@ -377,7 +377,7 @@ class PqrService:
 
     # -- reading --------------------------------------------------------------------------------
     async def show(self, radicado: str) -> Pqr:
-        async with self.db.uow(readonly=True) as uow:
+        async with self.db.uow(readonly=True, short=True) as uow:
             return await self._load(uow, radicado)
 
     async def attachment(self, radicado: str, attachment_id: int) -> tuple[Attachment, bytes]:

@@ -37,6 +37,32 @@ async def test_writes_run_inline_and_reads_on_aiosqlite(sqlite_database: SqlData
         assert not isinstance(uow.connection, InlineConnection)
 
 
+async def test_short_reads_run_inline_without_the_write_turn_or_lock(sqlite_database: SqlDatabase) -> None:
+    """A short read (a page, one PQR) runs on the loop's own connection, in a plain deferred
+    transaction: it neither waits for this process's writer nor holds off another process's."""
+    async with sqlite_database.uow() as uow:
+        await uow.inbound.remember("email", "<a@x>", now=T0)
+        await uow.commit()
+    async with sqlite_database.uow() as writer:              # holds this process's write turn
+        await writer.inbound.remember("email", "<b@x>", now=T0)
+        async with sqlite_database.uow(readonly=True, short=True) as uow:
+            assert isinstance(uow.connection, InlineConnection)
+            seen = (await uow.connection.execute(select(func.count()).select_from(inbound_keys))).scalar_one()
+            assert seen == 1                                  # the writer's row is not committed yet
+        await writer.commit()
+    async with sqlite_database.uow(readonly=True, short=True) as uow:
+        first = (await uow.connection.execute(select(func.count()).select_from(inbound_keys))).scalar_one()
+        other = sqlite3.connect(_path(sqlite_database), timeout=0)   # another process's writer
+        other.execute("INSERT INTO inbound_keys (channel, key, created_at) VALUES ('email', '<c@x>', '2026-01-01 00:00:00.000000')")
+        other.commit()
+        other.close()
+        again = (await uow.connection.execute(select(func.count()).select_from(inbound_keys))).scalar_one()
+        assert first == again == 2                            # one snapshot for the whole read
+    assert await _count(sqlite_database) == 3
+    with pytest.raises(ValueError):
+        sqlite_database.uow(short=True)
+
+
 async def test_writers_of_one_process_take_turns(sqlite_database: SqlDatabase) -> None:
     first_inside, release = asyncio.Event(), asyncio.Event()
     order: list[str] = []
