@@ -44,6 +44,24 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
             return None
         return value.replace(tzinfo=dt.timezone.utc)
 
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        """On SQLite the stored text is parsed straight to an aware instant: a page of PQRs with
+        their messages and events reads hundreds of instants, and parsing, then `replace`, cost
+        several times more (`datetime.replace` alone ~0.7 µs)."""
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+        fallback = super().result_processor(dialect, coltype)
+        parse = dt.datetime.fromisoformat
+
+        def process(value: str | None) -> Any:
+            if value is None:
+                return None
+            try:
+                return parse(value + "+00:00")
+            except (TypeError, ValueError):     # not SQLAlchemy's own text (written by hand)
+                return fallback(value) if fallback is not None else value
+        return process
+
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY, so big ids are BIGINT on PostgreSQL only.
 BigId = BigInteger().with_variant(Integer(), "sqlite")

@@ -8,6 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.engine import make_url
@@ -15,7 +16,7 @@ from sqlalchemy.engine import make_url
 from storage.db import SqlDatabase
 from storage.sql import WriteGate
 from storage.sqlite_inline import InlineConnection
-from storage.tables import inbound_keys
+from storage.tables import UtcDateTime, inbound_keys
 from tests.integration.test_storage import T0
 
 
@@ -170,3 +171,22 @@ async def test_checkpoint_folds_the_log_into_the_database_file(database: SqlData
     await database.checkpoint()
     assert path.stat().st_size > before + 500_000
     assert await _count(database) == 1000
+
+
+@pytest.mark.parametrize("stored, expected", [
+    ("2026-03-01 12:34:56.123456", "2026-03-01T12:34:56.123456+00:00"),   # as SQLAlchemy writes it
+    ("2026-03-01 12:34:56", "2026-03-01T12:34:56+00:00"),                 # SQLite's CURRENT_TIMESTAMP
+    ("2026-03-01T12:34:56", "2026-03-01T12:34:56+00:00"),
+    (None, None),
+])
+async def test_instants_read_from_sqlite_text_are_aware_utc(sqlite_database: SqlDatabase, stored: str | None,
+                                                            expected: str | None) -> None:
+    conn = sqlite3.connect(_path(sqlite_database))
+    conn.execute("CREATE TABLE instants (at TEXT)")
+    conn.execute("INSERT INTO instants VALUES (?)", (stored,))
+    conn.commit()
+    conn.close()
+    table = sa.table("instants", sa.column("at", UtcDateTime))
+    async with sqlite_database.uow(readonly=True, short=True) as uow:
+        at = (await uow.connection.execute(select(table.c.at))).scalar_one()
+    assert (at.isoformat() if at is not None else None) == expected
