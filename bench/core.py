@@ -13,7 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import event
 
 from bot.bootstrap import build
 from bot.config import parse_config
@@ -22,8 +22,7 @@ from bot.pqrs.service import FilingRequest, PqrService
 from domain.pqr_types import PqrType
 from storage.db import SqlDatabase
 from storage.ports import PqrFilter
-from storage.repositories.pqrs import _conditions, _CUSTOMER_COLS
-from storage.tables import customers, pqrs
+from storage.repositories.pqrs import _filtered
 
 # The bench's fixed "now": a Tuesday, 10:00 in Bogotá (not a Colombian holiday).
 NOW = dt.datetime(2026, 3, 10, 15, 0, tzinfo=dt.timezone.utc)
@@ -160,13 +159,8 @@ async def bench_query(query: Query, *, runs: int = RUNS, warmup: int = WARMUP) -
 
 async def explain(db: SqlDatabase, name: str, flt: PqrFilter | None) -> None:
     """Print the query plan of the main statement behind `name` to stderr (with --explain)."""
-    if flt is None:
-        stmt = select(func.count()).select_from(pqrs).where(*_conditions(PqrFilter()))
-    else:
-        stmt = (select(pqrs, *_CUSTOMER_COLS).join(customers, customers.c.id == pqrs.c.customer_id)
-                .where(*_conditions(flt)).order_by(pqrs.c.due_at, pqrs.c.id))
-        if flt.limit is not None:
-            stmt = stmt.limit(flt.limit)
+    stmt, params = _filtered("count", PqrFilter()) if flt is None else _filtered("list", flt)
+    stmt = stmt.params(**params)
     pg = db.dialect == "postgresql"
     compiled = stmt.compile(db.engine, compile_kwargs={"literal_binds": True})
     prefix = "EXPLAIN (ANALYZE, BUFFERS) " if pg else "EXPLAIN QUERY PLAN "

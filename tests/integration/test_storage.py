@@ -218,7 +218,7 @@ async def test_list_details_are_batched(database: SqlDatabase) -> None:
     assert all(len(p.messages) == 1 and len(p.events) == 1 for p in listed)
     assert listed[7].messages[0].body == f"b{int(listed[7].customer.name[1:])}"
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-    assert len(selects) == 1 + 3 * 2, selects  # the PQRs, then attachments, messages and events per chunk
+    assert len(selects) == 1 + 2 * 2, selects  # the PQRs, then per chunk the messages (with their attachments) and events
 
 
 async def test_open_queries_use_the_partial_index(sqlite_database: SqlDatabase) -> None:
