@@ -2,7 +2,8 @@
 page, the dashboard and `GET /api/v1/pqrs` with 100,000 PQRs on SQLite, next to a bare FastAPI
 endpoint returning a constant, served the same way in the same run.
 
-    python -m bench.web [--rows N] [--concurrency 8] [--warmup 2] [--duration 10] [--nodelay] [--keep]
+    python -m bench.web [--rows N] [--concurrency 8] [--warmup 2] [--duration 10] [--only queue,api]
+                        [--nodelay] [--keep]
 
 Each server is a child process (`python -m bench.web --serve app|bare URL`) running
 `WebChannel.start()` — the socket and uvicorn settings of `pqrbot run` — with the runner's WAL
@@ -21,13 +22,14 @@ on stdout, the bare one first; progress on stderr. Goals (issue 16): the queue a
 found the delayed-ACK wait (~40 ms per keep-alive request); the web now names IPPROTO_TCP when it
 binds, so asyncio sets TCP_NODELAY on its connections and the flag should change nothing.
 
-What bounds the pages (issue 16, measured with this bench and pyinstrument on the server): each
-read runs on aiosqlite's worker thread, several thread hand-offs per statement, and that — not
-SQLite, not the templates — is most of a page's server CPU and of its latency; with the same reads
-run on the loop's own connection (as writes are, storage.sqlite_inline) the queue, the PQR page and
-the API answer about twice as many requests with p99 under 100 ms. Full collections of the
-startup heap (~110 ms each, every few seconds) made most of the tail until the web froze it
-(channels.web.server)."""
+What the pages cost, and what was done about it (issue 16, measured with this bench, cProfile and
+pyinstrument on the server): aiosqlite's thread hand-offs (four per statement) were most of a
+page's server CPU, so list pages, a PQR and sessions read on the loop's own connection
+(`uow(readonly=True, short=True)`, storage.sqlite_inline); building each SQLAlchemy statement cost
+several times executing it, so the list statements are built once per filter shape; uvicorn's
+pure-Python h11 cost ~1 ms of the API's 3.4 ms, so the web names httptools; parsing an instant then
+`datetime.replace` cost more than SQLite's part of a page. Full collections of the startup heap
+(~110 ms each, every few seconds) made most of the tail until the web froze it (channels.web.server)."""
 
 from __future__ import annotations
 
@@ -286,20 +288,26 @@ async def main(args: argparse.Namespace) -> None:
             Endpoint("api", ("/api/v1/pqrs",), {"Authorization": f"Bearer {token}"}, GOAL_RATIO, GOAL_P99_MS),
         ]
         load = Load(args.concurrency, args.warmup, args.duration)
-        bare_rps = 0.0
-        for kind in ("bare", "app"):
-            async with Server(kind, db.url, nodelay=args.nodelay) as server:
-                for ep in (e for e in endpoints if e.kind == kind):
-                    log(f"{ep.name}: {load.concurrency} clients, {load.warmup:g} s warm-up + {load.duration:g} s "
-                        f"(load average {os.getloadavg()[0]:.2f})")
-                    figures = await measure(server, ep, load)
-                    bare_rps = figures["rps"] if kind == "bare" else bare_rps
-                    ratio = round(figures["rps"] / bare_rps, 3)
-                    emit({"bench": "web", "endpoint": ep.name, "path": ep.paths[0] if len(ep.paths) == 1
-                          else "/staff/pqr/{radicado}", "rows": args.rows, "concurrency": load.concurrency,
-                          **({"nodelay": True} if args.nodelay else {}),
-                          **figures, "bare_rps": bare_rps, "ratio": ratio, "goal": ep.goal,
-                          "met": ep.met(ratio, figures["p99_ms"])})
+        bare, pages = endpoints[0], [e for e in endpoints[1:] if not args.only or e.name in args.only]
+        # Both servers listen throughout (the idle one uses no CPU), and each page is measured
+        # right after a bare run of its own: this machine's speed drifts by 20-30 % within a
+        # minute (other tenants, clocks), and a ratio of two windows a minute apart carried it.
+        async with Server("bare", db.url, nodelay=args.nodelay) as bare_server, \
+                Server("app", db.url, nodelay=args.nodelay) as app_server:
+            for ep in pages:
+                log(f"{ep.name}: bare, then the page; {load.concurrency} clients, {load.warmup:g} s warm-up + "
+                    f"{load.duration:g} s each (load average {os.getloadavg()[0]:.2f})")
+                base = await measure(bare_server, bare, load)
+                emit({"bench": "web", "endpoint": "bare", "path": bare.paths[0], "before": ep.name,
+                      "rows": args.rows, "concurrency": load.concurrency, **base, "bare_rps": base["rps"],
+                      "ratio": 1.0, "goal": None, "met": None})
+                figures = await measure(app_server, ep, load)
+                ratio = round(figures["rps"] / base["rps"], 3)
+                emit({"bench": "web", "endpoint": ep.name, "path": ep.paths[0] if len(ep.paths) == 1
+                      else "/staff/pqr/{radicado}", "rows": args.rows, "concurrency": load.concurrency,
+                      **({"nodelay": True} if args.nodelay else {}),
+                      **figures, "bare_rps": base["rps"], "ratio": ratio, "goal": ep.goal,
+                      "met": ep.met(ratio, figures["p99_ms"])})
     log(f"done in {time.perf_counter() - started:.0f} s")
 
 
@@ -311,6 +319,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--duration", type=float, default=10.0, help="seconds measured per endpoint (default 10)")
     p.add_argument("--nodelay", action="store_true", help="what-if: TCP_NODELAY on the servers' sockets")
     p.add_argument("--keep", action="store_true", help="keep the SQLite file under bench/out/")
+    p.add_argument("--only", type=lambda v: set(v.split(",")), default=None,
+                   help="measure only these pages (comma-separated: queue,pqr,dashboard,api)")
     p.add_argument("--serve", nargs=2, metavar=("app|bare", "URL"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.rows < 1000:
