@@ -19,7 +19,7 @@ from domain.pqr import Direction, Pqr
 from domain.pqr_types import PqrType, Status
 from domain.terms import TermPolicy
 from storage.db import SqlDatabase, make_database
-from storage.ports import OutboxItem, PqrFilter
+from storage.ports import InboxItem, OutboxItem, PqrFilter
 from storage.sqlite_inline import BUSY_SLICE_MS
 from storage.tables import customers
 
@@ -481,3 +481,32 @@ async def test_bulk_inbound_keys_outbox_and_raw_messages(database: SqlDatabase) 
             [(items[0].id, {"n": 1}), (items[1].id, {"n": 2}), (items[3].id, {"n": 4})], key=lambda x: x[0] or 0)
         kept = {r.id: r for r in await uow.mail.list_raw()}
         assert [kept[i].data for i in ids] == [b"", b"x", b"xx"] and ids == sorted(ids)
+
+
+async def test_inbox_appends_keep_every_field_and_return_ids_in_order(database: SqlDatabase) -> None:
+    """SQLite appends go through the driver's executemany (storage.repositories.inbox): what is
+    read back is what was appended, on both backends, and the ids are the rows' own."""
+    received = dt.datetime(2026, 3, 2, 9, 30, 15, 123456, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
+    now = T0
+    first = [InboxItem(source="smtp", received_at=received, data=b"raw\x00\xff" * 10, mail_from="a@x.co",
+                       rcpt_tos=("pqr@example.co", "quejas@example.co"), client="127.0.0.1",
+                       message_id="<" + "m" * 1200 + ">", subject="Queja — ñandú")]
+    more = [InboxItem(source="imap", account="buzon", received_at=received + dt.timedelta(seconds=n), data=b"x",
+                      mail_from=None, rcpt_tos=(), message_id=None, subject=None) for n in range(3)]
+    async with database.uow() as uow:
+        [a] = await uow.inbox.append_many(first, now=now)
+        ids = await uow.inbox.append_many(more, now=now)
+        await uow.commit()
+    assert ids == [a + 1, a + 2, a + 3]
+    async with database.uow(readonly=True) as uow:
+        got = await uow.inbox.get(a)
+        others = [await uow.inbox.get(i) for i in ids]
+    assert got is not None
+    assert (got.source, got.data, got.mail_from, got.rcpt_tos, got.client, got.subject, got.status, got.attempts) == \
+        ("smtp", b"raw\x00\xff" * 10, "a@x.co", ("pqr@example.co", "quejas@example.co"), "127.0.0.1",
+         "Queja — ñandú", "pending", 0)
+    assert got.message_id == ("<" + "m" * 1200 + ">")[:998]
+    assert got.received_at == received and got.received_at.utcoffset() == dt.timedelta(0)
+    assert got.next_attempt_at == now
+    assert [(o.source, o.account, o.received_at) for o in others if o is not None] == \
+        [("imap", "buzon", received + dt.timedelta(seconds=n)) for n in range(3)]
