@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from bot.reports.indicators import IndicatorService
 from bot.reports.service import ReportService
 from bot.reports.verbs import ReportVerbs
+from bot.burst import MailBurst
 from bot.clock import Clock, system_clock
 from bot.commands.handler import CommandHandler
 from bot.config import Config, ConfigError, ImapAccount
@@ -76,6 +77,8 @@ class App:
     outbox_wake: asyncio.Event = field(default_factory=asyncio.Event)
     # Set when raw mail was committed to the inbox, so the intake worker files it without polling.
     inbox_wake: asyncio.Event = field(default_factory=asyncio.Event)
+    # Inbound mail arriving in a burst: filing and the outbox give way to it (config `inbox`).
+    burst: MailBurst = field(default_factory=MailBurst)
     templates: TemplateStore | None = None      # config `templates.dir`
     review: ReviewService | None = None         # config `approval`: managers' decisions on answers
     surveys: SurveyService | None = None        # config `surveys`: CSAT, answers, follow-ups
@@ -120,7 +123,7 @@ def build(config: Config, *, db: Database | None = None, clock: Clock = system_c
     reports = ReportService(indicators, contracts, penalties, policy.calendar, surveys=results)
     return App(config=config, db=database, service=service, commands=commands, roles=roles, notifier=notifier,
                clock=clock, penalties=penalties, contracts=contracts, reports=reports, templates=templates,
-               review=review, surveys=surveys)
+               review=review, surveys=surveys, burst=MailBurst(max_defer=config.inbox.max_defer_seconds))
 
 
 def survey_notices(config: Config) -> SurveyNotices:
@@ -269,9 +272,9 @@ def intake_for(app: App, *, default_type: PqrType | None = None,
 
 def inbox_for(app: App) -> Inbox:
     """Where SMTP and IMAP append raw mail (committed before the sender is let go); each commit
-    wakes the intake worker."""
+    wakes the intake worker and counts in the burst the background work gives way to."""
     from bot.intake.inbox import Inbox
-    return Inbox(app.db, app.clock, wake=app.inbox_wake)
+    return Inbox(app.db, app.clock, wake=app.inbox_wake, on_commit=app.burst.arrived)
 
 
 def mail_reader(app: App) -> RawMailReader:
@@ -293,7 +296,7 @@ def intake_worker(app: App, *, reader: RawMailReader | None = None) -> IntakeWor
                         poll=settings.poll_seconds, retry=retry,
                         triage_channel=slack.triage_channel if slack.enabled else None,
                         language=app.config.language, on_commit=app.outbox_wake.set,
-                        busy_share=settings.busy_share)
+                        busy_share=settings.busy_share, burst=app.burst)
 
 
 def slack_channel(app: App) -> SlackChannel:

@@ -334,7 +334,8 @@ class InboxSettings(_Model):
     poll_seconds: float = Field(1, gt=0, le=60)         # besides being woken by each SMTP commit
     max_attempts: int = Field(5, ge=1, le=100)          # then `failed`, and the triage channel is told
     base_delay_seconds: float = Field(30, gt=0)         # doubling after each failed attempt
-    busy_share: float = Field(0.2, gt=0, le=1)          # of the loop while mail keeps arriving (1: no yielding)
+    busy_share: float = Field(0.05, gt=0, le=1)         # of the loop while mail keeps arriving (1: no yielding)
+    max_defer_seconds: float = Field(5, ge=0, le=300)   # then filing and the outbox stop giving way to a burst
 
 
 class Contracts(_Model):

@@ -210,7 +210,7 @@ async def serve(app: App, *, stop: asyncio.Event | None = None, log_setup: logs.
         policy = RetryPolicy(max_attempts=out.max_attempts, base=dt.timedelta(seconds=out.base_delay_seconds),
                              cap=dt.timedelta(seconds=out.max_delay_seconds))
         worker = OutboxWorker(app.db, senders, app.clock, policy=policy, poll=out.poll_seconds,
-                              on_dead=dead_letter_alert(app), wake=app.outbox_wake)
+                              on_dead=dead_letter_alert(app), wake=app.outbox_wake, hold=app.burst.hold)
         scheduler = make_scheduler(app)          # with the scheduled reports job
         tasks = [asyncio.create_task(worker.run(stop), name="outbox-worker"),
                  asyncio.create_task(intake_worker(app).run(stop), name="intake-worker"),

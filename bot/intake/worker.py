@@ -19,7 +19,8 @@ for a moment (`gather`, at most `max_gather`) so that a batch carries many messa
 one transaction costs a fraction per message of filing 8 — and while mail keeps arriving it takes
 at most `busy_share` of the loop (after a batch that took t, it waits t·(1−share)/share, at most
 `max_pause`), so accepting mail keeps most of the loop during a burst and the inbox absorbs it.
-Once the mail stops, it files at full speed."""
+Once the mail stops, or once the burst has lasted `max_defer` (`burst`, bot.burst.MailBurst), it
+files at full speed."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from bot.burst import MailBurst
 from bot.clock import Clock
 from bot.i18n import t
 from bot.intake.service import IntakeResult, IntakeService
@@ -40,6 +42,7 @@ from storage.ports import Database, InboxItem, OutboxItem, UnitOfWork
 log = logging.getLogger(__name__)
 
 READ_CHUNK = 16      # messages read (parsed) between two yields to the loop
+BURST_BATCH = 16     # items per pass while a burst of mail holds (bot.burst)
 
 
 @dataclass(frozen=True)
@@ -64,9 +67,11 @@ class IntakeWorker:
                  wake: asyncio.Event | None = None, batch: int = 256,
                  lease: dt.timedelta = dt.timedelta(seconds=60), poll: float = 1.0,
                  retry: InboxRetry = InboxRetry(), triage_channel: str | None = None, language: str = "es",
-                 on_commit: Callable[[], None] | None = None, busy_share: float = 0.2,
-                 gather: float = 0.02, max_gather: float = 0.1, max_pause: float = 2.0) -> None:
+                 on_commit: Callable[[], None] | None = None, busy_share: float = 0.05,
+                 gather: float = 0.02, max_gather: float = 0.1, max_pause: float = 2.0,
+                 burst: MailBurst | None = None) -> None:
         self.db = db
+        self.burst = burst
         self.busy_share = busy_share
         self.gather = gather
         self.max_gather = max_gather
@@ -104,12 +109,21 @@ class IntakeWorker:
             if busy:
                 # Mail still coming in (a filing transaction may not yield to the sessions at
                 # all, so look a moment after it): leave most of the loop to them for a while.
-                if await self._woken(stop, self.gather) and self.busy_share < 1:
+                if (await self._woken(stop, self.gather) and self.busy_share < 1
+                        and (self.burst is None or self.burst.hold() > 0)):
                     pause = self.pass_seconds * (1 - self.busy_share) / self.busy_share
                     await self._sleep(stop, min(pause, self.max_pause))
                 continue
             if await self._woken(stop, self.poll):
                 await self._let_gather(stop)
+
+    def _pass_size(self) -> int:
+        """`batch`, or `BURST_BATCH` while a burst holds: a pass holds the loop for all its
+        items (~1.4 ms each), and a batch of 256 taken in the middle of a burst would stall the
+        sessions ~0.35 s, far more than `busy_share` of the burst."""
+        if self.burst is not None and self.burst.hold() > 0:
+            return min(self.batch, BURST_BATCH)
+        return self.batch
 
     async def _let_gather(self, stop: asyncio.Event) -> None:
         """Woken by new mail: wait until none came for `gather` seconds, at most `max_gather`."""
@@ -142,7 +156,7 @@ class IntakeWorker:
         Reading yields to the loop every `READ_CHUNK` messages (no transaction is open then)."""
         now, started = self.clock(), time.perf_counter()
         async with self.db.uow() as uow:
-            claimed = await uow.inbox.claim(now=now, limit=self.batch, lease=self.lease)
+            claimed = await uow.inbox.claim(now=now, limit=self._pass_size(), lease=self.lease)
             await uow.commit()
         own = time.perf_counter() - started
         if not claimed:

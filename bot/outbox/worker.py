@@ -17,7 +17,11 @@ connections), the row that found out counts a failed attempt, the channel's othe
 are released untried, and the channel is paused until that row's retry time — one attempt per
 backoff step instead of one per queued row. The pause grows while the channel stays down and
 ends with the first delivery. The outage is a warning when it starts and one when it ends; the
-retries in between are logged at INFO."""
+retries in between are logged at INFO.
+
+`hold` (bot.burst.MailBurst.hold): before each delivery the worker waits while it says so, so a
+burst of inbound mail keeps the event loop for its SMTP sessions and the acknowledgments go out
+once it has passed (or once it has lasted `max_defer`)."""
 
 from __future__ import annotations
 
@@ -75,7 +79,7 @@ class OutboxWorker:
                  policy: RetryPolicy = RetryPolicy(), batch: int = 50,
                  lease: dt.timedelta = CLAIM_LEASE, poll: float = 1.0,
                  on_dead: DeadLetterHook | None = None, wake: asyncio.Event | None = None,
-                 wall_clock: Clock = system_clock) -> None:
+                 wall_clock: Clock = system_clock, hold: Callable[[], float] | None = None) -> None:
         self.db = db
         self.adapters = adapters
         self.clock = clock
@@ -86,6 +90,7 @@ class OutboxWorker:
         self.poll = poll
         self.on_dead = on_dead
         self.wake = wake or asyncio.Event()
+        self.hold = hold
         self._paused: dict[str, dt.datetime] = {}   # channel -> not before
         self._downs: dict[str, int] = {}            # channel -> consecutive channel_down failures
 
@@ -114,6 +119,7 @@ class OutboxWorker:
         try:
             for item in items:
                 assert item.id is not None
+                await self._give_way()
                 if self.paused_until(item.channel) is not None:
                     untried.append(item.id)
                 else:
@@ -127,6 +133,11 @@ class OutboxWorker:
                 await uow.outbox.release(untried)
                 await uow.commit()
         return delivered
+
+    async def _give_way(self) -> None:
+        """Wait while inbound mail is arriving in a burst (`hold`); the claims stay extended."""
+        while self.hold is not None and (wait := self.hold()) > 0:
+            await asyncio.sleep(wait)
 
     async def _keep_claims(self, held: set[int]) -> None:
         """Every third of the lease, extend the claim on the batch's rows not done yet, so that

@@ -8,6 +8,7 @@ import datetime as dt
 import random
 from typing import Any
 
+from bot.burst import MailBurst
 from bot.ports.payloads import Alert, OutboxPayload
 from bot.outbox.worker import OutboxWorker, RetryPolicy
 from bot.ports import Permanent, Retryable
@@ -68,6 +69,42 @@ async def test_delivers_once(database: SqlDatabase) -> None:
     assert await worker.run_once() == 0
     assert [d for d, _ in adapter.sent] == ["c0@example.co", "c1@example.co", "c2@example.co"]
     assert [r.status for r in await rows(database)] == ["sent", "sent", "sent", "pending"]
+
+
+async def test_deliveries_wait_while_a_burst_of_mail_lasts(database: SqlDatabase) -> None:
+    """While inbound mail keeps arriving the outbox holds its rows (the SMTP sessions keep the
+    loop); once the mail stops, or the burst has lasted max_defer, it sends them."""
+    class Monotonic:
+        now = 0.0
+
+        def __call__(self) -> float:
+            return self.now
+
+    mono = Monotonic()
+    burst = MailBurst(quiet=0.01, max_defer=1.0, clock=mono)
+    await queue(database, 2)
+    adapter = RecordingAdapter()
+    worker = OutboxWorker(database, {"email": adapter}, Clock(), hold=burst.hold)
+    burst.arrived()
+    sending = asyncio.create_task(worker.run_once())
+    for _ in range(5):
+        await asyncio.sleep(0.02)        # the worker looks again every `quiet`; mail keeps coming
+        mono.now += 0.005
+        burst.arrived()
+    assert adapter.sent == [] and not sending.done()
+    mono.now += 0.02                     # quiet now
+    assert await asyncio.wait_for(sending, 5) == 2
+
+    await queue(database, 1)
+    burst.arrived()
+    sending = asyncio.create_task(worker.run_once())
+    await asyncio.sleep(0.02)
+    assert not sending.done()
+    for _ in range(220):                 # a stream that does not stop (1.1 s): held for max_defer only
+        mono.now += 0.005
+        burst.arrived()
+    assert burst.hold() == 0
+    assert await asyncio.wait_for(sending, 5) == 1
 
 
 async def test_retries_with_backoff_then_delivers(database: SqlDatabase) -> None:
