@@ -3,9 +3,10 @@ aiosmtpd server whose handler only answers 250, same load, same run.
 
     python -m bench.email [--messages 2000] [--clients 1 8] [--relay down sink] [--e2e-messages 2000]
 
-SMTP acceptance (`email_smtp_acceptance`, one JSON line per client count and relay): messages/s
-answered 250 by pqrbot (which commits each raw message to the durable inbox first, group-committed
-across sessions, while the intake worker files them on the same loop), the bare rate, their ratio
+SMTP acceptance (`email_smtp_acceptance`, one JSON line per client count and relay, each next to a
+bare run of its own right before it): messages/s answered 250 by pqrbot (which commits each raw
+message to the durable inbox first, group-committed across sessions, while the intake worker and
+the outbox give way to the burst on the same loop: bot.burst), the bare rate, their ratio
 and its goal (0.5 at 1 client, 0.7 at 8), and how many of the messages that got 250 are in the
 inbox — counted after the pqrbot process is killed with SIGKILL right after the burst. Every
 message is ~5 KB from a distinct sender with a distinct Message-ID, so each one files a PQR and
@@ -397,10 +398,12 @@ def run(messages: int = 2000, client_counts: tuple[int, ...] = (1, 8),
     bare_by_clients = {}
     for clients in client_counts:
         per_client = max(1, messages // clients)
-        bare = bare_by_clients[clients] = bare_rate(clients, per_client)
         ceilings = {"smtp_no_storage": bare_rate(clients, per_client, ceiling="smtp"),
                     "smtp_inbox_no_filing": bare_rate(clients, per_client, ceiling="inbox")}
         for relay in relays:
+            # The bare rate right before each pqrbot run: this machine's speed drifts by 20-30 %
+            # within a minute, and one bare run for several pqrbot runs carried the drift.
+            bare = bare_by_clients[clients] = bare_rate(clients, per_client)
             results.append(_result(clients, per_client, relay, pqrbot_rate(clients, per_client, relay), bare,
                                    ceilings))
     if e2e_messages:
