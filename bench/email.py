@@ -2,9 +2,11 @@
 aiosmtpd server whose handler only answers 250, same load, same run.
 
     python -m bench.email [--messages 2000] [--clients 1 8] [--relay down sink] [--e2e-messages 2000]
+                          [--repeat 3]
 
-SMTP acceptance (`email_smtp_acceptance`, one JSON line per client count and relay, each next to a
-bare run of its own right before it): messages/s answered 250 by pqrbot (which commits each raw
+SMTP acceptance (`email_smtp_acceptance`, one JSON line per client count and relay, from `--repeat`
+rounds of a bare run right before a pqrbot run; the round with the median ratio gives the figures,
+`ratio_samples` every round's): messages/s answered 250 by pqrbot (which commits each raw
 message to the durable inbox first, group-committed across sessions, while the intake worker and
 the outbox give way to the burst on the same loop: bot.burst), the bare rate, their ratio
 and its goal (0.5 at 1 client, 0.7 at 8), and how many of the messages that got 250 are in the
@@ -392,7 +394,8 @@ E2E_GOAL = 1000                          # PQRs/s, filed and acknowledgment queu
 
 
 def run(messages: int = 2000, client_counts: tuple[int, ...] = (1, 8),
-        relays: tuple[str, ...] = ("down", "sink"), e2e_messages: int = 2000) -> list[dict[str, Any]]:
+        relays: tuple[str, ...] = ("down", "sink"), e2e_messages: int = 2000,
+        repeat: int = 3) -> list[dict[str, Any]]:
     """One acceptance result per client count and relay, then the end-to-end result."""
     results = []
     bare_by_clients = {}
@@ -401,11 +404,22 @@ def run(messages: int = 2000, client_counts: tuple[int, ...] = (1, 8),
         ceilings = {"smtp_no_storage": bare_rate(clients, per_client, ceiling="smtp"),
                     "smtp_inbox_no_filing": bare_rate(clients, per_client, ceiling="inbox")}
         for relay in relays:
-            # The bare rate right before each pqrbot run: this machine's speed drifts by 20-30 %
-            # within a minute, and one bare run for several pqrbot runs carried the drift.
-            bare = bare_by_clients[clients] = bare_rate(clients, per_client)
-            results.append(_result(clients, per_client, relay, pqrbot_rate(clients, per_client, relay), bare,
-                                   ceilings))
+            # `repeat` rounds of a bare run right before a pqrbot run: this machine's speed drifts
+            # by 20-30 % within a minute, and one pair of runs is a sample of that drift. The
+            # figure is the round with the median ratio; every round's ratio is listed, and every
+            # round's 250s must be durable.
+            rounds = []
+            for _ in range(repeat):
+                bare = bare_rate(clients, per_client)
+                rounds.append((bare, pqrbot_rate(clients, per_client, relay)))
+            rounds.sort(key=lambda r: r[1]["rate"] / r[0])
+            bare, bot = rounds[len(rounds) // 2]
+            bare_by_clients[clients] = bare
+            result = _result(clients, per_client, relay, bot, bare, ceilings)
+            result["rounds"] = repeat
+            result["ratio_samples"] = [round(b["rate"] / r, 3) for r, b in rounds]
+            result["all_250_durable"] = all(b["durable_inbox"] >= b["accepted"] for _, b in rounds)
+            results.append(result)
     if e2e_messages:
         per_client = max(1, e2e_messages // 8)
         bare = bare_by_clients.get(8) or bare_rate(8, per_client)
@@ -455,6 +469,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--clients", type=int, nargs="+", default=[1, 8])
     p.add_argument("--relay", nargs="+", choices=["down", "sink"], default=["down", "sink"])
     p.add_argument("--e2e-messages", type=int, default=2000, help="0: no end-to-end run")
+    p.add_argument("--repeat", type=int, default=3, help="rounds (bare, then pqrbot) per acceptance figure")
     p.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
     p.add_argument("--count-to", help=argparse.SUPPRESS)
     p.add_argument("--ceiling", choices=["smtp", "inbox"], help=argparse.SUPPRESS)
@@ -465,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.serve_bare:
         serve_bare(args.serve_bare, args.count_to)
         return 0
-    for result in run(args.messages, tuple(args.clients), tuple(args.relay), args.e2e_messages):
+    for result in run(args.messages, tuple(args.clients), tuple(args.relay), args.e2e_messages, max(1, args.repeat)):
         print(json.dumps(result), flush=True)
     return 0
 
