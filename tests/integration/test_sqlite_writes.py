@@ -1,11 +1,12 @@
-"""SQLite writes: writers of one process take turns in asyncio, writes run inline on the loop, and
-waiting for another process's write lock never stalls the loop."""
+"""SQLite writes: writers of one process take turns in asyncio, writes and short reads run inline
+on the loop, and waiting for another process's write lock never stalls the loop."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -190,3 +191,28 @@ async def test_instants_read_from_sqlite_text_are_aware_utc(sqlite_database: Sql
     async with sqlite_database.uow(readonly=True, short=True) as uow:
         at = (await uow.connection.execute(select(table.c.at))).scalar_one()
     assert (at.isoformat() if at is not None else None) == expected
+
+
+async def test_open_listings_read_inline_and_other_states_off_the_loop(sqlite_database: SqlDatabase) -> None:
+    """The queue's and the API's default (the open PQRs, bounded by the partial indexes) is a
+    short read on the loop's connection; a listing of other states, which scans every PQR, runs
+    on aiosqlite's thread."""
+    from bot.bootstrap import build
+    from bot.config import parse_config
+    from bot.pqrs.listing import listing
+    from storage.ports import PqrFilter
+
+    app = build(parse_config({"database": {"url": sqlite_database.url}}), db=sqlite_database)
+    threaded, inline = sqlite_database.sync_engines
+    seen: list[str] = []
+
+    def on(name: str) -> Any:
+        return lambda *args: seen.append(name)
+
+    sa.event.listen(threaded, "before_cursor_execute", on("thread"))
+    sa.event.listen(inline, "before_cursor_execute", on("inline"))
+    await listing(app.service, PqrFilter(limit=20))
+    assert seen and set(seen) == {"inline"}
+    seen.clear()
+    await listing(app.service, PqrFilter(statuses=(), limit=20))
+    assert seen and set(seen) == {"thread"}
