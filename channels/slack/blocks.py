@@ -25,16 +25,18 @@ FILE_OPTIONS = 100               # Slack's most options in a static select
 FILES_LISTED = 20                # attachment lines on a card
 
 
-def _mrkdwn(text: str, *, verbatim: bool = True) -> dict[str, Any]:
+def mrkdwn_text(text: str, *, verbatim: bool = True) -> dict[str, Any]:
+    """A mrkdwn text object, clipped to a section's limit (the text already escaped)."""
     return {"type": "mrkdwn", "text": clip(text, SECTION_LIMIT), "verbatim": verbatim}
 
 
-def _plain(text: str, limit: int = 150) -> dict[str, Any]:
+def plain_text(text: str, limit: int = 150) -> dict[str, Any]:
+    """A plain_text object, clipped to `limit` (Slack's limit for where it goes)."""
     return {"type": "plain_text", "text": clip(text, limit), "emoji": True}
 
 
 def _section(text: str) -> Block:
-    return {"type": "section", "text": _mrkdwn(text)}
+    return {"type": "section", "text": mrkdwn_text(text)}
 
 
 def _marker(lang: str, sla: SlaState) -> str:
@@ -65,8 +67,8 @@ def card_blocks(card: PqrCard, commands: CommandHandler, lang: str) -> list[Bloc
     if card.cause:
         fields.append(f"*{label('cause')}*\n{escape(card.cause)}")
     blocks: list[Block] = [
-        {"type": "header", "text": _plain(f"{card.radicado} · {card.type}")},
-        {"type": "section", "fields": [_mrkdwn(clip(f, 1900)) for f in fields]},
+        {"type": "header", "text": plain_text(f"{card.radicado} · {card.type}")},
+        {"type": "section", "fields": [mrkdwn_text(clip(f, 1900)) for f in fields]},
         _section(f"*{label('subject')}*\n{escape(card.subject)}"),
     ]
     if card.last_message:
@@ -88,13 +90,13 @@ def attachment_blocks(card: PqrCard, commands: CommandHandler, lang: str) -> lis
     blocks: list[Block] = [_section(f"*{t(lang, 'label.attachments')}*\n" + "\n".join(lines))]
     if len(files) <= FILE_BUTTONS:
         blocks.append({"type": "actions", "elements": [
-            {"type": "button", "action_id": f"{FILE_ACTION}.{a.id}", "text": _plain("📎 " + a.filename, 75),
+            {"type": "button", "action_id": f"{FILE_ACTION}.{a.id}", "text": plain_text("📎 " + a.filename, 75),
              "value": file_value(card.radicado, a.id)} for a in files]})
     else:
         blocks.append({"type": "actions", "elements": [{
             "type": "static_select", "action_id": f"{FILE_ACTION}.pick.{card.radicado}",
-            "placeholder": _plain(t(lang, "slack.attachments_pick"), 150),
-            "options": [{"text": _plain(f"#{a.id} {a.filename}", 75), "value": file_value(card.radicado, a.id)}
+            "placeholder": plain_text(t(lang, "slack.attachments_pick"), 150),
+            "options": [{"text": plain_text(f"#{a.id} {a.filename}", 75), "value": file_value(card.radicado, a.id)}
                         for a in files[:FILE_OPTIONS]]}]})
     return blocks
 
@@ -130,7 +132,7 @@ def button_elements(buttons: tuple[Button, ...]) -> Block:
     elements = []
     for b in buttons:
         el: dict[str, Any] = {"type": "button", "action_id": ACTION_PREFIX + b.action,
-                              "text": _plain(b.label, 75), "value": b.value}
+                              "text": plain_text(b.label, 75), "value": b.value}
         if b.style:
             el["style"] = b.style
         elements.append(el)
@@ -147,7 +149,7 @@ def _paging(reply: Reply, lang: str, list_args: str) -> list[Block]:
         buttons.append(Button(t(lang, "slack.page_prev"), "page", json.dumps({"args": list_args, "page": page - 1})))
     if page < pages:
         buttons.append(Button(t(lang, "slack.page_next"), "page", json.dumps({"args": list_args, "page": page + 1})))
-    blocks: list[Block] = [{"type": "context", "elements": [_mrkdwn(t(lang, "slack.page", page=page, pages=pages))]}]
+    blocks: list[Block] = [{"type": "context", "elements": [mrkdwn_text(t(lang, "slack.page", page=page, pages=pages))]}]
     if buttons:
         actions = button_elements(tuple(buttons))
         for i, el in enumerate(actions["elements"]):
@@ -161,8 +163,8 @@ def render_reply(reply: Reply, commands: CommandHandler, *, list_args: str = "")
     lang = reply.language
     blocks: list[Block] = []
     if reply.facts:                                  # figures: a header and a table of fields
-        blocks.append({"type": "header", "text": _plain(reply.title or reply.text.split("\n", 1)[0])})
-        fields = [_mrkdwn(f"*{escape(label)}*\n{escape(value)}") for label, value in reply.facts]
+        blocks.append({"type": "header", "text": plain_text(reply.title or reply.text.split("\n", 1)[0])})
+        fields = [mrkdwn_text(f"*{escape(label)}*\n{escape(value)}") for label, value in reply.facts]
         blocks += [{"type": "section", "fields": fields[i:i + 10]} for i in range(0, len(fields), 10)]
     elif "total" in reply.extra:                     # a list
         header, *_ = reply.text.split("\n", 1)
@@ -192,7 +194,7 @@ def triage_message(pqr: Pqr, commands: CommandHandler, now: Any, *,
     blocks += card_blocks(card, commands, lang)
     blocks.append(button_elements(commands.buttons(pqr)))
     if last_action:
-        blocks.append({"type": "context", "elements": [_mrkdwn(last_action, verbatim=False)]})
+        blocks.append({"type": "context", "elements": [mrkdwn_text(last_action, verbatim=False)]})
     text = f"{header}: {commands.card_line(card)}"
     return {"text": clip(escape(text), TEXT_LIMIT), "blocks": blocks}
 
@@ -226,7 +228,7 @@ def digest_message(payload: dict[str, Any]) -> dict[str, Any]:
     lang = str(payload.get("language") or "es")
     sections = [s for s in payload.get("sections") or [] if isinstance(s, dict)]
     shown = _share([len(s.get("items") or []) for s in sections], DIGEST_ITEMS)
-    blocks: list[Block] = [{"type": "header", "text": _plain(str(payload.get("subject") or "Digest"))}]
+    blocks: list[Block] = [{"type": "header", "text": plain_text(str(payload.get("subject") or "Digest"))}]
     for section, n in zip(sections, shown):
         count = int(section.get("count") or 0)
         lines = [f"*{escape(str(section.get('title') or section.get('key') or ''))}: {count}*"]
@@ -234,11 +236,11 @@ def digest_message(payload: dict[str, Any]) -> dict[str, Any]:
                   for g in section.get("groups") or []]
         blocks.append(_section("\n".join(lines)))
         for item in (section.get("items") or [])[:n]:
-            blocks.append({"type": "section", "text": _mrkdwn(_digest_line(item)),
+            blocks.append({"type": "section", "text": mrkdwn_text(_digest_line(item)),
                            "accessory": {"type": "button", "action_id": ACTION_PREFIX + "show",
-                                         "text": _plain(t(lang, "button.open"), 75),
+                                         "text": plain_text(t(lang, "button.open"), 75),
                                          "value": str(item.get("radicado", ""))}})
         if count > n:
-            blocks.append({"type": "context", "elements": [_mrkdwn(f"… +{count - n}")]})
+            blocks.append({"type": "context", "elements": [mrkdwn_text(f"… +{count - n}")]})
     text = str(payload.get("text") or payload.get("subject") or "")
     return {"text": clip(escape(text), TEXT_LIMIT), "blocks": blocks[:50]}

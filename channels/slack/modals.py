@@ -142,4 +142,9 @@ def read_intake(view: dict[str, Any], lang: str) -> tuple[Intake | None, dict[st
 
 def read_answer(view: dict[str, Any]) -> str:
     """The text typed in the reply form."""
-    return _values(view).get("answer", "")
+    return typed(view, "answer")
+
+
+def typed(view: dict[str, Any], block_id: str) -> str:
+    """What was submitted in the input `block_id` of a view, stripped ("" when nothing)."""
+    return _values(view).get(block_id, "")

@@ -26,7 +26,8 @@ from bot.penalties.report import PenaltyReport, chart_png
 from domain.errors import DomainError
 from domain.penalty import Penalty
 
-from channels.slack.blocks import ACTION_PREFIX, SECTION_LIMIT, TEXT_LIMIT
+from channels.slack.blocks import ACTION_PREFIX, TEXT_LIMIT, mrkdwn_text, plain_text
+from channels.slack.modals import metadata, typed
 from channels.slack.mrkdwn import clip, escape, identity
 from channels.slack.services import SlackServices
 
@@ -37,14 +38,6 @@ REPORT_KEY = "penalty_report_month"
 _DECIDED_MARK = {"aprobada": ":white_check_mark:", "rechazada": ":x:"}
 
 Block = dict[str, Any]
-
-
-def _plain(text: str, limit: int = 150) -> dict[str, Any]:
-    return {"type": "plain_text", "text": clip(text, limit), "emoji": True}
-
-
-def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": clip(text, SECTION_LIMIT), "verbatim": True}
 
 
 def _evidence_text(card: PenaltyCard) -> str:
@@ -65,7 +58,7 @@ def card_message(card: PenaltyCard) -> dict[str, Any]:
     lang = card.language
 
     def field(key: str, value: str) -> dict[str, Any]:
-        return _mrkdwn(clip(f"*{t(lang, 'penalty.label.' + key)}*\n{value}", 1900))
+        return mrkdwn_text(clip(f"*{t(lang, 'penalty.label.' + key)}*\n{value}", 1900))
 
     fields = [field("client", escape(card.client)), field("category", escape(card.category)),
               field("amount", escape(card.amount)), field("area", escape(card.area))]
@@ -74,25 +67,25 @@ def card_message(card: PenaltyCard) -> dict[str, Any]:
     if card.status:
         fields.append(field("status", escape(card.status)))
     blocks: list[Block] = [
-        {"type": "header", "text": _plain(t(lang, "penalty.card_title", id=card.id, client=card.client))},
+        {"type": "header", "text": plain_text(t(lang, "penalty.card_title", id=card.id, client=card.client))},
         {"type": "section", "fields": fields},
     ]
     if card.description:
-        blocks.append({"type": "section", "text": _mrkdwn(
+        blocks.append({"type": "section", "text": mrkdwn_text(
             f"*{t(lang, 'penalty.label.description')}*\n{escape(clip(card.description, 2000))}")})
-    blocks.append({"type": "section", "text": _mrkdwn(
+    blocks.append({"type": "section", "text": mrkdwn_text(
         f"*{t(lang, 'penalty.label.evidence')}*\n{_evidence_text(card)}")})
     if card.open:
         elements = []
         for a in card.actions:
-            elements.append({"type": "button", "action_id": ACTION_PREFIX + a.action, "text": _plain(a.label, 75),
+            elements.append({"type": "button", "action_id": ACTION_PREFIX + a.action, "text": plain_text(a.label, 75),
                              "value": a.value, "style": "primary" if a.action == APPROVE else "danger"})
         blocks.append({"type": "actions", "block_id": f"penalty.{card.id}", "elements": elements})
     elif card.decision:
         line = t(lang, "penalty.decided_line", decision=card.decision_label().capitalize(),
                  by="\0", reason="\1")
         line = escape(line).replace("\0", identity(card.decided_by)).replace("\1", escape(card.reason or "—"))
-        blocks.append({"type": "context", "elements": [_mrkdwn(f"{_DECIDED_MARK.get(card.decision, '')} {line}")]})
+        blocks.append({"type": "context", "elements": [mrkdwn_text(f"{_DECIDED_MARK.get(card.decision, '')} {line}")]})
     return {"text": clip(escape(card.fallback or t(lang, "penalty.card_title", id=card.id, client=card.client)),
                          TEXT_LIMIT), "blocks": blocks}
 
@@ -104,16 +97,16 @@ def reason_view(card: PenaltyCard, *, approve: bool, meta: dict[str, Any]) -> di
     verb = "approve" if approve else "reject"
     return {
         "type": "modal", "callback_id": REASON,
-        "title": _plain(t(lang, "penalty.reason.title"), 24),
-        "submit": _plain(t(lang, f"penalty.button.{verb}"), 24),
-        "close": _plain(t(lang, "slack.cancel"), 24),
+        "title": plain_text(t(lang, "penalty.reason.title"), 24),
+        "submit": plain_text(t(lang, f"penalty.button.{verb}"), 24),
+        "close": plain_text(t(lang, "slack.cancel"), 24),
         "private_metadata": json.dumps({**meta, "penalty": card.id, "approve": approve}),
         "blocks": [
-            {"type": "section", "text": _mrkdwn(
+            {"type": "section", "text": mrkdwn_text(
                 f"*{escape(t(lang, 'penalty.card_title', id=card.id, client=card.client))}*\n"
                 f"{escape(card.category)} · {escape(card.amount)} · {escape(card.area)}")},
             {"type": "input", "block_id": "reason", "optional": False,
-             "label": _plain(t(lang, f"penalty.reason.label_{verb}", id=card.id, client=card.client), 2000),
+             "label": plain_text(t(lang, f"penalty.reason.label_{verb}", id=card.id, client=card.client), 2000),
              "element": {"type": "plain_text_input", "action_id": "value", "multiline": True, "max_length": 2000}},
         ],
     }
@@ -121,16 +114,7 @@ def reason_view(card: PenaltyCard, *, approve: bool, meta: dict[str, Any]) -> di
 
 def read_reason(view: dict[str, Any]) -> str:
     """The reason typed in the modal ("" when empty)."""
-    field = (((view.get("state") or {}).get("values") or {}).get("reason") or {}).get("value") or {}
-    return str(field.get("value") or "").strip()
-
-
-def _metadata(view: dict[str, Any]) -> dict[str, Any]:
-    try:
-        data = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
+    return typed(view, "reason")
 
 
 class SlackPenalties:
@@ -180,7 +164,7 @@ class SlackPenalties:
     async def on_reason(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         """The modal's submission: decide with the reason, then redraw the card that was pressed."""
         user = body["user"]["id"]
-        actor, meta, reason = f"slack:{user}", _metadata(view), read_reason(view)
+        actor, meta, reason = f"slack:{user}", metadata(view), read_reason(view)
         if not reason:
             await ack(response_action="errors", errors={"reason": t(self.lang, "input.reason_required")})
             return

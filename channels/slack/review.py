@@ -27,7 +27,8 @@ from bot.review.service import ReviewService
 from domain.errors import DomainError
 from domain.pqr import Pqr
 
-from channels.slack.blocks import ACTION_PREFIX, SECTION_LIMIT, TEXT_LIMIT
+from channels.slack.blocks import ACTION_PREFIX, TEXT_LIMIT, mrkdwn_text, plain_text
+from channels.slack.modals import metadata, typed
 from channels.slack.mrkdwn import clip, escape, identity
 from channels.slack.services import SlackServices
 
@@ -40,38 +41,30 @@ ANSWER_CHUNKS = 12
 Block = dict[str, Any]
 
 
-def _plain(text: str, limit: int = 150) -> dict[str, Any]:
-    return {"type": "plain_text", "text": clip(text, limit), "emoji": True}
-
-
-def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": clip(text, SECTION_LIMIT), "verbatim": True}
-
-
 def card_message(card: ReviewCard) -> dict[str, Any]:
     """`{"text", "blocks"}` for an approval card. Everything people wrote (subject, customer,
     the draft) is escaped; the draft is shown in full, over several sections when long."""
     lang = card.language
 
     def field(key: str, value: str) -> dict[str, Any]:
-        return _mrkdwn(clip(f"*{t(lang, 'review.label.' + key)}*\n{value}", 1900))
+        return mrkdwn_text(clip(f"*{t(lang, 'review.label.' + key)}*\n{value}", 1900))
 
     blocks: list[Block] = [
-        {"type": "header", "text": _plain(t(lang, "review.card_title", radicado=card.radicado))},
+        {"type": "header", "text": plain_text(t(lang, "review.card_title", radicado=card.radicado))},
         {"type": "section", "fields": [field("type", escape(card.type)), field("customer", escape(card.customer)),
                                        field("due", escape(card.due)), field("drafter", identity(card.drafter)),
                                        field("subject", escape(card.subject))]},
-        {"type": "section", "text": _mrkdwn(f"*{t(lang, 'review.label.answer')}*")},
+        {"type": "section", "text": mrkdwn_text(f"*{t(lang, 'review.label.answer')}*")},
     ]
     answer = escape(card.answer) or "—"
     chunks = [answer[i:i + ANSWER_CHUNK] for i in range(0, len(answer), ANSWER_CHUNK)][:ANSWER_CHUNKS]
-    blocks += [{"type": "section", "text": _mrkdwn(chunk)} for chunk in chunks]
+    blocks += [{"type": "section", "text": mrkdwn_text(chunk)} for chunk in chunks]
     if card.open:
         blocks.append({"type": "actions", "block_id": f"answer.{card.radicado}.{card.draft}", "elements": [
-            {"type": "button", "action_id": ACTION_PREFIX + a.action, "text": _plain(a.label, 75), "value": a.value,
+            {"type": "button", "action_id": ACTION_PREFIX + a.action, "text": plain_text(a.label, 75), "value": a.value,
              "style": "primary" if a.action == APPROVE else "danger"} for a in card.actions]})
     elif card.decided:
-        blocks.append({"type": "context", "elements": [_mrkdwn(escape(card.decided))]})
+        blocks.append({"type": "context", "elements": [mrkdwn_text(escape(card.decided))]})
     return {"text": clip(escape(card.fallback or t(lang, "review.card_title", radicado=card.radicado)), TEXT_LIMIT),
             "blocks": blocks}
 
@@ -83,30 +76,22 @@ def comment_view(pqr: Pqr, lang: str, *, meta: dict[str, Any]) -> dict[str, Any]
     drafter = draft.drafter if draft else ""
     return {
         "type": "modal", "callback_id": COMMENT,
-        "title": _plain(t(lang, "review.comment.title"), 24),
-        "submit": _plain(t(lang, "review.button.return"), 24),
-        "close": _plain(t(lang, "slack.cancel"), 24),
+        "title": plain_text(t(lang, "review.comment.title"), 24),
+        "submit": plain_text(t(lang, "review.button.return"), 24),
+        "close": plain_text(t(lang, "slack.cancel"), 24),
         "private_metadata": json.dumps(meta),
         "blocks": [
-            {"type": "section", "text": _mrkdwn(f"*{escape(pqr.radicado or '')}* · {escape(pqr.subject)}")},
+            {"type": "section", "text": mrkdwn_text(f"*{escape(pqr.radicado or '')}* · {escape(pqr.subject)}")},
             {"type": "input", "block_id": "comment", "optional": False,
-             "label": _plain(t(lang, "review.comment.label", drafter=drafter), 2000),
+             "label": plain_text(t(lang, "review.comment.label", drafter=drafter), 2000),
              "element": {"type": "plain_text_input", "action_id": "value", "multiline": True, "max_length": 2000}},
         ],
     }
 
 
 def read_comment(view: dict[str, Any]) -> str:
-    field = (((view.get("state") or {}).get("values") or {}).get("comment") or {}).get("value") or {}
-    return str(field.get("value") or "").strip()
-
-
-def _metadata(view: dict[str, Any]) -> dict[str, Any]:
-    try:
-        data = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
+    """The comment typed in the modal ("" when empty)."""
+    return typed(view, "comment")
 
 
 class SlackReview:
@@ -162,7 +147,7 @@ class SlackReview:
     async def on_comment(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         """The modal's submission: return the draft with the comment, then redraw the card."""
         user = body["user"]["id"]
-        meta, comment = _metadata(view), read_comment(view)
+        meta, comment = metadata(view), read_comment(view)
         if not comment:
             await ack(response_action="errors", errors={"comment": t(self.lang, "input.comment_required")})
             return

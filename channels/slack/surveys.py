@@ -17,7 +17,7 @@ from bot.i18n import t
 from bot.ports.payloads import SurveyAlert
 from domain.errors import DomainError
 
-from channels.slack.blocks import ACTION_PREFIX, SECTION_LIMIT, TEXT_LIMIT
+from channels.slack.blocks import ACTION_PREFIX, TEXT_LIMIT, mrkdwn_text, plain_text
 from channels.slack.mrkdwn import clip, escape
 
 log = logging.getLogger(__name__)
@@ -34,14 +34,13 @@ class SurveyActions(Protocol):
 
 def alert_message(payload: SurveyAlert) -> dict[str, Any]:
     """`{"text", "blocks"}`: the alert's text (escaped: it carries the customer's comment) and its button."""
-    text = clip(escape(payload.text), SECTION_LIMIT)
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": clip(payload.subject, 150), "emoji": True}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": text, "verbatim": True}}]
+        {"type": "header", "text": plain_text(payload.subject)},
+        {"type": "section", "text": mrkdwn_text(escape(payload.text))}]
     if payload.action is not None:
         blocks.append({"type": "actions", "block_id": f"survey.{payload.survey_id}", "elements": [
             {"type": "button", "action_id": ACTION_PREFIX + payload.action.action, "value": payload.action.value,
-             "text": {"type": "plain_text", "text": clip(payload.action.label, 75), "emoji": True},
+             "text": plain_text(payload.action.label, 75),
              "style": "danger" if payload.alert == "low_csat" else "primary"}]})
     return {"text": clip(escape(f"{payload.subject}\n{payload.text}"), TEXT_LIMIT), "blocks": blocks}
 
