@@ -82,13 +82,23 @@ async def test_deliveries_wait_while_a_burst_of_mail_lasts(database: SqlDatabase
 
     mono = Monotonic()
     burst = MailBurst(quiet=0.01, max_defer=1.0, clock=mono)
+    asked = asyncio.Event()
+
+    def hold() -> float:                 # the worker asking whether to wait, observed
+        asked.set()
+        return burst.hold()
+
+    async def asks_again() -> None:
+        asked.clear()
+        await asyncio.wait_for(asked.wait(), 5)
+
     await queue(database, 2)
     adapter = RecordingAdapter()
-    worker = OutboxWorker(database, {"email": adapter}, Clock(), hold=burst.hold)
+    worker = OutboxWorker(database, {"email": adapter}, Clock(), hold=hold)
     burst.arrived()
     sending = asyncio.create_task(worker.run_once())
     for _ in range(5):
-        await asyncio.sleep(0.02)        # the worker looks again every `quiet`; mail keeps coming
+        await asks_again()               # the worker looks again every `quiet`; mail keeps coming
         mono.now += 0.005
         burst.arrived()
     assert adapter.sent == [] and not sending.done()
@@ -98,7 +108,7 @@ async def test_deliveries_wait_while_a_burst_of_mail_lasts(database: SqlDatabase
     await queue(database, 1)
     burst.arrived()
     sending = asyncio.create_task(worker.run_once())
-    await asyncio.sleep(0.02)
+    await asks_again()
     assert not sending.done()
     for _ in range(220):                 # a stream that does not stop (1.1 s): held for max_defer only
         mono.now += 0.005
