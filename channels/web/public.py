@@ -282,14 +282,23 @@ def routes(services: WebServices) -> APIRouter:
         view = await survey_of(request, token)
         return view if isinstance(view, Response) else survey_page(request, token, view)
 
-    @router.post("/encuesta/{token}", response_class=HTMLResponse)
-    async def answer_survey(request: Request, token: str) -> Response:
+    async def survey_form(request: Request, token: str) -> tuple[SurveyView, FormData] | Response:
+        """The survey a form was posted for, and the form; or the page that refuses it."""
         view = await survey_of(request, token)
         if isinstance(view, Response) or services.surveys is None:
             return view if isinstance(view, Response) else error_page(services.language, 404, "")
         form = await read_form(request)
         if form is None:
             return error_page(view.language, 400, t(view.language, "web.public.unreadable"))
+        return view, form
+
+    @router.post("/encuesta/{token}", response_class=HTMLResponse)
+    async def answer_survey(request: Request, token: str) -> Response:
+        posted = await survey_form(request, token)
+        if isinstance(posted, Response):
+            return posted
+        view, form = posted
+        assert services.surveys is not None
         now = services.clock()
         try:
             if tokens.nonce(_field(form, "nonce"), now) is None:       # CSRF: a form this site issued
@@ -315,12 +324,11 @@ def routes(services: WebServices) -> APIRouter:
 
     @router.post("/encuesta/{token}/baja", response_class=HTMLResponse)
     async def optout(request: Request, token: str) -> Response:
-        view = await survey_of(request, token)
-        if isinstance(view, Response) or services.surveys is None:
-            return view if isinstance(view, Response) else error_page(services.language, 404, "")
-        form = await read_form(request)
-        if form is None:
-            return error_page(view.language, 400, t(view.language, "web.public.unreadable"))
+        posted = await survey_form(request, token)
+        if isinstance(posted, Response):
+            return posted
+        view, form = posted
+        assert services.surveys is not None
         try:
             now = services.clock()
             if tokens.nonce(_field(form, "nonce"), now) is None:
